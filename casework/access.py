@@ -1,0 +1,154 @@
+"""The access policy: the one place that decides who may see and do what.
+
+Mission staff act through their memberships. A case involves the missions that
+registered it, that are its destination, and that accepted a referral of it. Users
+outside those missions get the same 404 as for a case that does not exist. The data
+protection officer may read every case; every such read is audited by the views.
+"""
+
+from enum import StrEnum
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from casework.models import Case, Membership, MissionRole, OrgRole, Referral, User
+
+
+class Perm(StrEnum):
+    CASE_VIEW = "case.view"
+    CASE_REGISTER = "case.register"
+    CASE_EDIT = "case.edit"
+    CASE_TRANSITION = "case.transition"
+    CASE_DECIDE = "case.decide"  # eligibility and closure: a manager's decision
+    CONSENT_RECORD = "consent.record"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_DECIDE = "referral.decide"
+    AUDIT_VIEW = "audit.view"
+
+
+_CASEWORKER = {
+    Perm.CASE_VIEW,
+    Perm.CASE_REGISTER,
+    Perm.CASE_EDIT,
+    Perm.CASE_TRANSITION,
+    Perm.CONSENT_RECORD,
+    Perm.REFERRAL_CREATE,
+}
+MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    MissionRole.CASEWORKER: frozenset(_CASEWORKER),
+    MissionRole.MANAGER: frozenset(_CASEWORKER | {Perm.CASE_DECIDE, Perm.REFERRAL_DECIDE}),
+}
+ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    OrgRole.DPO: frozenset({Perm.CASE_VIEW, Perm.AUDIT_VIEW}),
+    OrgRole.RESEARCHER: frozenset(),
+    OrgRole.DONOR: frozenset(),
+    OrgRole.NONE: frozenset(),
+}
+
+
+def _memberships(user: User) -> list[Membership]:
+    """Return the user's memberships, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_membership_cache", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user, mission__is_active=True))
+        user._membership_cache = cached
+    return cached
+
+
+def mission_ids_with(user: User, perm: Perm) -> set[int]:
+    """Return the ids of the missions in which the user holds the permission."""
+    return {m.mission_id for m in _memberships(user) if perm in MISSION_ROLE_PERMS[m.role]}
+
+
+def is_dpo(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.org_role == OrgRole.DPO
+
+
+def has_perm(user: User, perm: Perm) -> bool:
+    """Whether the user holds the permission anywhere (in some mission, or organisation-wide)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return perm in ORG_ROLE_PERMS[user.org_role] or bool(mission_ids_with(user, perm))
+
+
+def _involving(mission_ids: set[int]) -> Q:
+    accepted = Referral.objects.filter(
+        case=OuterRef("pk"), to_mission_id__in=mission_ids, status=Referral.Status.ACCEPTED
+    )
+    return (
+        Q(registering_mission_id__in=mission_ids)
+        | Q(destination_mission_id__in=mission_ids)
+        | Q(Exists(accepted))
+    )
+
+
+def cases_with(user: User, perm: Perm) -> QuerySet[Case]:
+    """Return the cases on which the user holds the permission."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    if perm in ORG_ROLE_PERMS[user.org_role]:
+        return Case.objects.all()
+    mission_ids = mission_ids_with(user, perm)
+    if not mission_ids:
+        return Case.objects.none()
+    return Case.objects.filter(_involving(mission_ids))
+
+
+def case_missions_for(user: User, case: Case, perm: Perm) -> set[int]:
+    """Return the user's missions that take part in the case and hold the permission."""
+    involved = {case.registering_mission_id, case.destination_mission_id}
+    involved |= set(
+        case.referrals.filter(status=Referral.Status.ACCEPTED).values_list(
+            "to_mission_id", flat=True
+        )
+    )
+    return mission_ids_with(user, perm) & involved
+
+
+def access_case(user: User, public_id, perm: Perm = Perm.CASE_VIEW) -> Case:
+    """Fetch a case the user may act on, or raise 404 whether it is missing or forbidden."""
+    try:
+        return cases_with(user, perm).select_related(
+            "person", "registering_mission", "destination_mission", "source_mission"
+        ).get(public_id=public_id)
+    except (Case.DoesNotExist, ValueError, TypeError) as missing:
+        raise Http404("No such case.") from missing
+
+
+def access_incoming_referral(user: User, referral_id: int) -> Referral:
+    """Fetch a pending referral addressed to one of the user's missions that may decide it."""
+    missions = mission_ids_with(user, Perm.REFERRAL_DECIDE)
+    try:
+        return Referral.objects.select_related("case", "from_mission", "to_mission").get(
+            pk=referral_id, to_mission_id__in=missions
+        )
+    except (Referral.DoesNotExist, ValueError, TypeError) as missing:
+        raise Http404("No such referral.") from missing
+
+
+def requires(perm: Perm):
+    """Declare the permission a view needs; users without it anywhere are refused.
+
+    Views that address a case still fetch it through `access_case`, which checks the
+    permission on that case's missions.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not has_perm(request.user, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.required_permission = perm
+        return wrapped
+
+    return decorator

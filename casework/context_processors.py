@@ -1,0 +1,17 @@
+from casework.access import Perm, has_perm
+
+
+def navigation(request):
+    """Which menu entries the signed-in user may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "cases": has_perm(user, Perm.CASE_VIEW),
+            "register": has_perm(user, Perm.CASE_REGISTER),
+            "referrals": has_perm(user, Perm.REFERRAL_DECIDE),
+            "audit": has_perm(user, Perm.AUDIT_VIEW),
+            "admin": user.is_staff,
+        }
+    }
