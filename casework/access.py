@@ -112,9 +112,13 @@ def case_missions_for(user: User, case: Case, perm: Perm) -> set[int]:
 def access_case(user: User, public_id, perm: Perm = Perm.CASE_VIEW) -> Case:
     """Fetch a case the user may act on, or raise 404 whether it is missing or forbidden."""
     try:
-        return cases_with(user, perm).select_related(
-            "person", "registering_mission", "destination_mission", "source_mission"
-        ).get(public_id=public_id)
+        return (
+            cases_with(user, perm)
+            .select_related(
+                "person", "registering_mission", "destination_mission", "source_mission"
+            )
+            .get(public_id=public_id)
+        )
     except (Case.DoesNotExist, ValueError, TypeError) as missing:
         raise Http404("No such case.") from missing
 

@@ -67,24 +67,71 @@ LANGUAGE = {"UA-KYV": "uk", "MD-CHI": "ro", "NG-ABV": "en", "VN-HAN": "vi", "NP-
 # (as written at home, as transliterated by another mission)
 NAMES = {
     "UA-KYV": {
-        "female": [("Олена", "Olena"), ("Ірина", "Iryna"), ("Оксана", "Oksana"), ("Наталія", "Nataliia"), ("Юлія", "Yuliia")],
-        "male": [("Андрій", "Andrii"), ("Олександр", "Oleksandr"), ("Сергій", "Serhii"), ("Дмитро", "Dmytro")],
-        "family": [("Шевченко", "Shevchenko"), ("Коваленко", "Kovalenko"), ("Бондаренко", "Bondarenko"), ("Ткаченко", "Tkachenko"), ("Кравчук", "Kravchuk"), ("Мельник", "Melnyk")],
+        "female": [
+            ("Олена", "Olena"),
+            ("Ірина", "Iryna"),
+            ("Оксана", "Oksana"),
+            ("Наталія", "Nataliia"),
+            ("Юлія", "Yuliia"),
+        ],
+        "male": [
+            ("Андрій", "Andrii"),
+            ("Олександр", "Oleksandr"),
+            ("Сергій", "Serhii"),
+            ("Дмитро", "Dmytro"),
+        ],
+        "family": [
+            ("Шевченко", "Shevchenko"),
+            ("Коваленко", "Kovalenko"),
+            ("Бондаренко", "Bondarenko"),
+            ("Ткаченко", "Tkachenko"),
+            ("Кравчук", "Kravchuk"),
+            ("Мельник", "Melnyk"),
+        ],
     },
     "MD-CHI": {
         "female": [("Ana", "Анна"), ("Maria", "Мария"), ("Elena", "Елена"), ("Tatiana", "Татьяна")],
         "male": [("Ion", "Ион"), ("Vasile", "Василе"), ("Andrei", "Андрей")],
-        "family": [("Popescu", "Попеску"), ("Rusu", "Русу"), ("Ceban", "Чебан"), ("Țurcanu", "Цуркану"), ("Munteanu", "Мунтяну")],
+        "family": [
+            ("Popescu", "Попеску"),
+            ("Rusu", "Русу"),
+            ("Ceban", "Чебан"),
+            ("Țurcanu", "Цуркану"),
+            ("Munteanu", "Мунтяну"),
+        ],
     },
     "NG-ABV": {
-        "female": [("Adébáyọ̀", "Adebayo"), ("Chiamaka", "Chiamaka"), ("Ngozi", "Ngozi"), ("Blessing", "Blessing"), ("Ọlápẹ̀jú", "Olapeju")],
+        "female": [
+            ("Adébáyọ̀", "Adebayo"),
+            ("Chiamaka", "Chiamaka"),
+            ("Ngozi", "Ngozi"),
+            ("Blessing", "Blessing"),
+            ("Ọlápẹ̀jú", "Olapeju"),
+        ],
         "male": [("Chinedu", "Chinedu"), ("Oluwaṣẹun", "Oluwaseun"), ("Emeka", "Emeka")],
-        "family": [("Okafor", "Okafor"), ("Adéyẹmí", "Adeyemi"), ("Okonkwo", "Okonkwo"), ("Ògúnlẹ́yẹ", "Ogunleye"), ("Eze", "Eze")],
+        "family": [
+            ("Okafor", "Okafor"),
+            ("Adéyẹmí", "Adeyemi"),
+            ("Okonkwo", "Okonkwo"),
+            ("Ògúnlẹ́yẹ", "Ogunleye"),
+            ("Eze", "Eze"),
+        ],
     },
     "VN-HAN": {
-        "female": [("Thị Lan", "Thi Lan"), ("Thị Hương", "Thi Huong"), ("Thu Trang", "Thu Trang"), ("Ngọc Ánh", "Ngoc Anh")],
+        "female": [
+            ("Thị Lan", "Thi Lan"),
+            ("Thị Hương", "Thi Huong"),
+            ("Thu Trang", "Thu Trang"),
+            ("Ngọc Ánh", "Ngoc Anh"),
+        ],
         "male": [("Văn Minh", "Van Minh"), ("Đức Anh", "Duc Anh"), ("Quốc Bảo", "Quoc Bao")],
-        "family": [("Nguyễn", "Nguyen"), ("Trần", "Tran"), ("Lê", "Le"), ("Phạm", "Pham"), ("Hoàng", "Hoang")],
+        "family": [
+            ("Nguyễn", "Nguyen"),
+            ("Trần", "Tran"),
+            ("Lê", "Le"),
+            ("Phạm", "Pham"),
+            ("Hoàng", "Hoang"),
+        ],
     },
     "NP-KTM": {
         "female": [("सीता", "Sita"), ("गीता", "Gita"), ("सरिता", "Sarita"), ("मीना", "Mina")],
@@ -120,7 +167,9 @@ def _path_to(status: str, rng: random.Random) -> list[str]:
     if status == CaseStatus.NOT_ELIGIBLE:
         return _PATH[:2] + [CaseStatus.NOT_ELIGIBLE]
     if status == CaseStatus.CLOSED:
-        before = rng.choice(_PATH[:2] + [CaseStatus.NOT_ELIGIBLE] + _PATH[3:] + [CaseStatus.REINTEGRATION] * 4)
+        before = rng.choice(
+            _PATH[:2] + [CaseStatus.NOT_ELIGIBLE] + _PATH[3:] + [CaseStatus.REINTEGRATION] * 4
+        )
         return _path_to(before, rng) + [CaseStatus.CLOSED]
     return _PATH[: _PATH.index(status) + 1]
 
@@ -157,9 +206,15 @@ def create_staff() -> dict[str, list[str]]:
         slug = code.lower()
         for role, prefix in ((MissionRole.CASEWORKER, "cw"), (MissionRole.MANAGER, "mgr")):
             user = account(f"{prefix}.{slug}")
-            Membership.objects.get_or_create(user=user, mission=missions[code], defaults={"role": role})
+            Membership.objects.get_or_create(
+                user=user, mission=missions[code], defaults={"role": role}
+            )
             logins[str(role.label)].append(user.username)
-    for username, role in (("researcher", OrgRole.RESEARCHER), ("donor", OrgRole.DONOR), ("dpo", OrgRole.DPO)):
+    for username, role in (
+        ("researcher", OrgRole.RESEARCHER),
+        ("donor", OrgRole.DONOR),
+        ("dpo", OrgRole.DPO),
+    ):
         account(username, org_role=role)
         logins[str(role.label)].append(username)
     account("admin", is_staff=True, is_superuser=True)
@@ -170,7 +225,9 @@ def create_staff() -> dict[str, list[str]]:
 class _Builder:
     """Accumulates rows in memory and writes them in bulk."""
 
-    def __init__(self, rng: random.Random, missions: dict[str, Mission], staff: dict[int, list[int]]):
+    def __init__(
+        self, rng: random.Random, missions: dict[str, Mission], staff: dict[int, list[int]]
+    ):
         self.rng = rng
         self.missions = missions
         self.staff = staff  # mission id -> [caseworker id, manager id]
@@ -186,18 +243,31 @@ class _Builder:
         self.sequences[(mission.pk, year)] += 1
         return f"{mission.code}-{year}-{self.sequences[(mission.pk, year)]:06d}"
 
-    def person(self, source: str, registered_by: Mission, *, script: int, like: Person | None = None,
-               shape: dict | None = None) -> Person:
+    def person(
+        self,
+        source: str,
+        registered_by: Mission,
+        *,
+        script: int,
+        like: Person | None = None,
+        shape: dict | None = None,
+    ) -> Person:
         rng = self.rng
         shape = shape or {}
-        sex = shape.get("sex") or rng.choices([Sex.FEMALE, Sex.MALE, Sex.TRANSGENDER], [70, 28, 2])[0]
+        sex = (
+            shape.get("sex") or rng.choices([Sex.FEMALE, Sex.MALE, Sex.TRANSGENDER], [70, 28, 2])[0]
+        )
         pool = NAMES[source]["male" if sex == Sex.MALE else "female"]
         given = shape.get("given") or rng.choice(pool)
         family = shape.get("family") or rng.choice(NAMES[source]["family"])
         if "born" in shape:
             born = shape["born"]
         else:
-            born = date(rng.randint(1965, 2010), rng.randint(1, 12), rng.randint(1, 28)) if rng.random() < 0.8 else None
+            born = (
+                date(rng.randint(1965, 2010), rng.randint(1, 12), rng.randint(1, 28))
+                if rng.random() < 0.8
+                else None
+            )
         birth_year = born.year if born else rng.randint(1970, 2008)
         person = Person(
             given_names=given[script],
@@ -210,7 +280,9 @@ class _Builder:
             preferred_language=LANGUAGE[source],
             place_of_birth=rng.choice(["", "", "village near the capital", "regional centre"]),
             document_type=rng.choice(["", DocumentType.PASSPORT, DocumentType.NATIONAL_ID]),
-            phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000000, 9999999)}" if rng.random() < 0.4 else "",
+            phone=f"+{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(1000000, 9999999)}"
+            if rng.random() < 0.4
+            else "",
             registered_by=registered_by,
         )
         if person.document_type:
@@ -222,8 +294,16 @@ class _Builder:
         self.people.append(person)
         return person
 
-    def case(self, person: Person, *, source: str, destination: str, registering: str,
-             registered_on: date, status: str) -> Case:
+    def case(
+        self,
+        person: Person,
+        *,
+        source: str,
+        destination: str,
+        registering: str,
+        registered_on: date,
+        status: str,
+    ) -> Case:
         rng = self.rng
         registering_mission = self.missions[registering]
         case = Case(
@@ -237,7 +317,10 @@ class _Builder:
             identified_on=registered_on - timedelta(days=rng.randint(0, 30)),
             registered_on=registered_on,
             status=status,
-            closure_reason=rng.choice([c for c in ClosureReason.values if c != "deceased"] + ["reintegration_completed"] * 5)
+            closure_reason=rng.choice(
+                [c for c in ClosureReason.values if c != "deceased"]
+                + ["reintegration_completed"] * 5
+            )
             if status == CaseStatus.CLOSED
             else "",
             created_by_id=self.staff[registering_mission.pk][0],
@@ -247,12 +330,16 @@ class _Builder:
         return case
 
 
-def seed(*, cases: int, seed_value: int, progress: Callable[[int], None] | None = None) -> DemoResult:
+def seed(
+    *, cases: int, seed_value: int, progress: Callable[[int], None] | None = None
+) -> DemoResult:
     """Generate about `cases` cases; the same seed always gives the same caseload."""
     rng = random.Random(seed_value)
     missions = {m.code: m for m in Mission.objects.filter(code__in=[c for c, _, _ in MISSIONS])}
     staff: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for membership in Membership.objects.filter(mission__in=missions.values()).select_related("user"):
+    for membership in Membership.objects.filter(mission__in=missions.values()).select_related(
+        "user"
+    ):
         index = 0 if membership.role == MissionRole.CASEWORKER else 1
         staff[membership.mission_id][index] = membership.user_id
     builder = _Builder(rng, missions, staff)
@@ -266,9 +353,17 @@ def seed(*, cases: int, seed_value: int, progress: Callable[[int], None] | None 
         destination = rng.choice(ROUTES[source])
         registering = destination if rng.random() < 0.8 else source
         registered_on = date(FIRST_YEAR, 1, 1) + timedelta(days=rng.randint(0, span - 400))
-        person = builder.person(source, missions[registering], script=0 if registering == source else rng.randint(0, 1))
-        builder.case(person, source=source, destination=destination, registering=registering,
-                     registered_on=registered_on, status=rng.choices(statuses, weights)[0])
+        person = builder.person(
+            source, missions[registering], script=0 if registering == source else rng.randint(0, 1)
+        )
+        builder.case(
+            person,
+            source=source,
+            destination=destination,
+            registering=registering,
+            registered_on=registered_on,
+            status=rng.choices(statuses, weights)[0],
+        )
         made += 1
         roll = rng.random()
         if roll < 0.05 and made < cases:
@@ -279,19 +374,31 @@ def seed(*, cases: int, seed_value: int, progress: Callable[[int], None] | None 
             born = shape["born"]
             if born and born.day <= 12 and rng.random() < 0.4:
                 shape["born"] = date(born.year, born.day, born.month)
-            twin = builder.person(source, missions[other], script=1 if other != source else 0, shape=shape)
-            builder.case(twin, source=source, destination=destination, registering=other,
-                         registered_on=min(registered_on + timedelta(days=rng.randint(5, 200)), DEMO_TODAY),
-                         status=rng.choices(statuses, weights)[0])
+            twin = builder.person(
+                source, missions[other], script=1 if other != source else 0, shape=shape
+            )
+            builder.case(
+                twin,
+                source=source,
+                destination=destination,
+                registering=other,
+                registered_on=min(registered_on + timedelta(days=rng.randint(5, 200)), DEMO_TODAY),
+                status=rng.choices(statuses, weights)[0],
+            )
             registered_twice += 1
             made += 1
         elif roll < 0.08 and made < cases:
             # Re-trafficked: the same person, a new episode years later.
             later = registered_on + timedelta(days=rng.randint(400, 2500))
             if later <= DEMO_TODAY:
-                builder.case(person, source=source, destination=rng.choice(ROUTES[source]),
-                             registering=registering, registered_on=later,
-                             status=rng.choices(statuses, weights)[0])
+                builder.case(
+                    person,
+                    source=source,
+                    destination=rng.choice(ROUTES[source]),
+                    registering=registering,
+                    registered_on=later,
+                    status=rng.choices(statuses, weights)[0],
+                )
                 re_trafficked += 1
                 made += 1
         if len(builder.cases) >= batch:
@@ -302,8 +409,12 @@ def seed(*, cases: int, seed_value: int, progress: Callable[[int], None] | None 
     _save_sequences(builder)
     if progress:
         progress(made)
-    return DemoResult(cases=made, people=Person.objects.count(), registered_twice=registered_twice,
-                      re_trafficked=re_trafficked)
+    return DemoResult(
+        cases=made,
+        people=Person.objects.count(),
+        registered_twice=registered_twice,
+        re_trafficked=re_trafficked,
+    )
 
 
 @transaction.atomic
@@ -320,34 +431,82 @@ def _flush(builder: _Builder) -> None:
         worker, manager = builder.staff[case.registering_mission_id]
         day = case.registered_on
         at = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
-        events.append(CaseEvent(case=case, actor_id=worker, mission_id=case.registering_mission_id,
-                                kind=CaseEvent.Kind.REGISTERED, to_status=path[0]))
+        events.append(
+            CaseEvent(
+                case=case,
+                actor_id=worker,
+                mission_id=case.registering_mission_id,
+                kind=CaseEvent.Kind.REGISTERED,
+                to_status=path[0],
+            )
+        )
         for previous, status in zip(path, path[1:], strict=False):
-            events.append(CaseEvent(
-                case=case, actor_id=manager if status in {"eligible", "not_eligible", "closed"} else worker,
-                mission_id=case.registering_mission_id, kind=CaseEvent.Kind.STATUS_CHANGED,
-                from_status=previous, to_status=status))
-        consents.append(Consent(case=case, purpose=ConsentPurpose.ASSISTANCE, decision="given",
-                                decided_on=day, recorded_by_id=worker))
+            events.append(
+                CaseEvent(
+                    case=case,
+                    actor_id=manager
+                    if status in {"eligible", "not_eligible", "closed"}
+                    else worker,
+                    mission_id=case.registering_mission_id,
+                    kind=CaseEvent.Kind.STATUS_CHANGED,
+                    from_status=previous,
+                    to_status=status,
+                )
+            )
+        consents.append(
+            Consent(
+                case=case,
+                purpose=ConsentPurpose.ASSISTANCE,
+                decision="given",
+                decided_on=day,
+                recorded_by_id=worker,
+            )
+        )
         shares = rng.random() < 0.75
-        consents.append(Consent(case=case, purpose=ConsentPurpose.SHARING,
-                                decision="given" if shares else "refused", decided_on=day, recorded_by_id=worker))
+        consents.append(
+            Consent(
+                case=case,
+                purpose=ConsentPurpose.SHARING,
+                decision="given" if shares else "refused",
+                decided_on=day,
+                recorded_by_id=worker,
+            )
+        )
         research = rng.random()
-        consents.append(Consent(
-            case=case, purpose=ConsentPurpose.RESEARCH, decision="given" if research < 0.85 else "refused",
-            decided_on=day, recorded_by_id=worker,
-            withdrawn_on=day + timedelta(days=30) if research < 0.02 and day + timedelta(days=30) <= DEMO_TODAY else None,
-            withdrawn_by_id=worker if research < 0.02 and day + timedelta(days=30) <= DEMO_TODAY else None))
-        other = case.source_mission_id if case.registering_mission_id == case.destination_mission_id else None
+        consents.append(
+            Consent(
+                case=case,
+                purpose=ConsentPurpose.RESEARCH,
+                decision="given" if research < 0.85 else "refused",
+                decided_on=day,
+                recorded_by_id=worker,
+                withdrawn_on=day + timedelta(days=30)
+                if research < 0.02 and day + timedelta(days=30) <= DEMO_TODAY
+                else None,
+                withdrawn_by_id=worker
+                if research < 0.02 and day + timedelta(days=30) <= DEMO_TODAY
+                else None,
+            )
+        )
+        other = (
+            case.source_mission_id
+            if case.registering_mission_id == case.destination_mission_id
+            else None
+        )
         if shares and other and len(path) >= 3:
             decided = len(path) >= 4 or rng.random() < 0.5
             accepted = decided and rng.random() < 0.9
-            referrals.append(Referral(
-                case=case, from_mission_id=case.registering_mission_id, to_mission_id=other,
-                status=("accepted" if accepted else "declined") if decided else "pending",
-                requested_by_id=worker,
-                decided_by_id=builder.staff[other][1] if decided else None,
-                decided_at=at + timedelta(days=3) if decided else None))
+            referrals.append(
+                Referral(
+                    case=case,
+                    from_mission_id=case.registering_mission_id,
+                    to_mission_id=other,
+                    status=("accepted" if accepted else "declined") if decided else "pending",
+                    requested_by_id=worker,
+                    decided_by_id=builder.staff[other][1] if decided else None,
+                    decided_at=at + timedelta(days=3) if decided else None,
+                )
+            )
     CaseEvent.objects.bulk_create(events, batch_size=2000)
     Consent.objects.bulk_create(consents, batch_size=2000)
     Referral.objects.bulk_create(referrals, batch_size=2000)
@@ -358,7 +517,9 @@ def _flush(builder: _Builder) -> None:
 
 def _save_sequences(builder: _Builder) -> None:
     for (mission_id, year), last in builder.sequences.items():
-        sequence, _created = CaseNumberSequence.objects.get_or_create(mission_id=mission_id, year=year)
+        sequence, _created = CaseNumberSequence.objects.get_or_create(
+            mission_id=mission_id, year=year
+        )
         if sequence.last_value < last:
             sequence.last_value = last
             sequence.save(update_fields=["last_value"])
@@ -366,4 +527,3 @@ def _save_sequences(builder: _Builder) -> None:
 
 def record_seeding(result: DemoResult) -> None:
     audit_record(action="demo.seeded", detail={"cases": result.cases})
-

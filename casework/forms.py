@@ -305,7 +305,9 @@ class CaseFilterForm(forms.Form):
     mission = forms.ModelChoiceField(
         label=_("Mission"), queryset=Mission.objects.none(), required=False, empty_label=_("Any")
     )
-    registered_from = forms.DateField(label=_("Registered from"), required=False, widget=DateInput())
+    registered_from = forms.DateField(
+        label=_("Registered from"), required=False, widget=DateInput()
+    )
     registered_to = forms.DateField(label=_("Registered to"), required=False, widget=DateInput())
 
     def __init__(self, *args, missions, **kwargs):

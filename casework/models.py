@@ -142,7 +142,8 @@ class Person(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
+                condition=Q(birth_year__isnull=True)
+                | Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="person_birth_year_range",
             ),
             models.CheckConstraint(

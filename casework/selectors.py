@@ -49,7 +49,9 @@ def case_search_by_identifiers(
         family = blind_index.family_name_index(name)
         cases = cases.filter(Q(person__name_index=full) | Q(person__family_name_index=family))
     if date_of_birth:
-        cases = cases.filter(person__date_of_birth_index=blind_index.date_of_birth_index(date_of_birth))
+        cases = cases.filter(
+            person__date_of_birth_index=blind_index.date_of_birth_index(date_of_birth)
+        )
     return cases.select_related(
         "registering_mission", "destination_mission", "source_mission"
     ).order_by("-registered_on", "-id")

@@ -101,6 +101,13 @@ class PersonData:
     birth_year_estimated: bool = False
     preferred_language: str = ""
 
+    @classmethod
+    def of(cls, person: Person) -> "PersonData":
+        """Return the person's current data, e.g. to change one field of it."""
+        values = {field: getattr(person, field) for field in PERSON_FIELDS}
+        values["citizenship"] = str(person.citizenship or "")
+        return cls(**values)
+
 
 def _acting_mission(actor: User, case: Case, perm: Perm) -> int | None:
     missions = case_missions_for(actor, case, perm)
@@ -142,7 +149,9 @@ def _validate_case_dates(identified_on: date, registered_on: date) -> None:
     if registered_on > today:
         errors["registered_on"] = _("The registration date cannot be in the future.")
     if identified_on > registered_on and "identified_on" not in errors:
-        errors["identified_on"] = _("A person is identified before, or on, the day of registration.")
+        errors["identified_on"] = _(
+            "A person is identified before, or on, the day of registration."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -247,7 +256,9 @@ def case_update(
     case.full_clean(exclude=["person", "created_by", "case_number"])
     case.save(update_fields=[*CASE_EDITABLE_FIELDS, "updated_at"])
     mission = _acting_mission(actor, case, Perm.CASE_EDIT)
-    CaseEvent.objects.create(case=case, actor=actor, mission_id=mission, kind=CaseEvent.Kind.UPDATED)
+    CaseEvent.objects.create(
+        case=case, actor=actor, mission_id=mission, kind=CaseEvent.Kind.UPDATED
+    )
     audit_record(
         action=Action.CASE_UPDATED,
         actor=actor,
@@ -322,7 +333,9 @@ def consent_record(
 ) -> Consent:
     """Record a person's decision on one purpose of the case."""
     if decided_on > timezone.localdate():
-        raise ValidationError({"decided_on": _("The date of the decision cannot be in the future.")})
+        raise ValidationError(
+            {"decided_on": _("The date of the decision cannot be in the future.")}
+        )
     if decided_on < case.identified_on:
         raise ValidationError(
             {"decided_on": _("The decision cannot predate the person's identification.")}
@@ -410,7 +423,11 @@ def referral_create(*, actor: User, case: Case, to_mission: Mission, note: str =
     if not to_mission.is_active:
         raise ValidationError({"to_mission": _("This mission is closed.")})
     referral = Referral(
-        case=case, from_mission_id=from_mission, to_mission=to_mission, note=note, requested_by=actor
+        case=case,
+        from_mission_id=from_mission,
+        to_mission=to_mission,
+        note=note,
+        requested_by=actor,
     )
     try:
         with transaction.atomic():
@@ -447,7 +464,9 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
         raise ValidationError(_("This referral has already been decided."), code="decided")
     if accept and not consent_in_force(referral.case, ConsentPurpose.SHARING):
         raise ValidationError(
-            _("The person has withdrawn their consent to sharing; the referral cannot be accepted."),
+            _(
+                "The person has withdrawn their consent to sharing; the referral cannot be accepted."
+            ),
             code="no_consent",
         )
     referral.status = Referral.Status.ACCEPTED if accept else Referral.Status.DECLINED
@@ -456,7 +475,11 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
     referral.decision_note = note
     referral.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     case = referral.case
-    if accept and case.source_mission_id is None and case.destination_mission_id != referral.to_mission_id:
+    if (
+        accept
+        and case.source_mission_id is None
+        and case.destination_mission_id != referral.to_mission_id
+    ):
         Case.objects.filter(pk=case.pk).update(source_mission_id=referral.to_mission_id)
     CaseEvent.objects.create(
         case=case,

@@ -166,7 +166,9 @@ def case_register(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            messages.success(request, _("Case %(number)s registered.") % {"number": case.case_number})
+            messages.success(
+                request, _("Case %(number)s registered.") % {"number": case.case_number}
+            )
             return redirect("case_detail", public_id=case.public_id)
     status = 400 if form.errors else 200
     return render(request, "casework/case_register.html", {"form": form}, status=status)
@@ -186,9 +188,7 @@ def _case_context(request: HttpRequest, case) -> dict:
         "can_edit": bool(case_missions_for(user, case, Perm.CASE_EDIT)),
         "can_consent": bool(case_missions_for(user, case, Perm.CONSENT_RECORD)),
         "can_refer": bool(case_missions_for(user, case, Perm.REFERRAL_CREATE)),
-        "transition_form": CaseTransitionForm(
-            targets=targets, initial={"version": case.version}
-        )
+        "transition_form": CaseTransitionForm(targets=targets, initial={"version": case.version})
         if targets
         else None,
     }
@@ -241,11 +241,11 @@ def case_edit(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(request, _("Changes saved."))
             return redirect("case_detail", public_id=case.public_id)
     else:
-        audit_record(action=Action.IDENTIFIERS_VIEWED, actor=request.user, case=case, request=request)
+        audit_record(
+            action=Action.IDENTIFIERS_VIEWED, actor=request.user, case=case, request=request
+        )
     status = 400 if form.errors else 200
-    return render(
-        request, "casework/case_edit.html", {"form": form, "case": case}, status=status
-    )
+    return render(request, "casework/case_edit.html", {"form": form, "case": case}, status=status)
 
 
 @requires(Perm.CASE_TRANSITION)
@@ -291,7 +291,9 @@ def consent_record(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(request, _("Consent recorded."))
             return redirect("case_detail", public_id=case.public_id)
     status = 400 if form.errors else 200
-    return render(request, "casework/consent_form.html", {"form": form, "case": case}, status=status)
+    return render(
+        request, "casework/consent_form.html", {"form": form, "case": case}, status=status
+    )
 
 
 @requires(Perm.CONSENT_RECORD)
@@ -341,7 +343,9 @@ def referral_create(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(request, _("Referral sent."))
             return redirect("case_detail", public_id=case.public_id)
     status = 400 if form.errors else 200
-    return render(request, "casework/referral_form.html", {"form": form, "case": case}, status=status)
+    return render(
+        request, "casework/referral_form.html", {"form": form, "case": case}, status=status
+    )
 
 
 @requires(Perm.REFERRAL_DECIDE)

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Create demo missions, accounts for every role and a deterministic caseload."
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=2000, help="number of cases (default 2000)")
+        parser.add_argument(
+            "--cases", type=int, default=2000, help="number of cases (default 2000)"
+        )
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing if demo data is already present"
@@ -25,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError("Demo data is already present; use a fresh database.")
         logins = demo.create_staff()
         with tqdm(total=cases, unit="case", disable=cases == 0) as bar:
-            result = demo.seed(cases=cases, seed_value=seed, progress=lambda n: bar.update(n - bar.n))
+            result = demo.seed(
+                cases=cases, seed_value=seed, progress=lambda n: bar.update(n - bar.n)
+            )
         demo.record_seeding(result)
         self.stdout.write(
             self.style.SUCCESS(
