@@ -23,8 +23,8 @@ from casework.services import PersonData
 OLDEST_BIRTH = date(1900, 1, 1)
 
 
-def country_choices(blank_label=_("Unknown")):
-    return [("", blank_label), *countries]
+def country_choices():
+    return [("", _("Unknown")), *countries]
 
 
 def language_choices():
@@ -333,9 +333,9 @@ class IdentifierSearchForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("name", "").strip() and not cleaned.get("date_of_birth"):
-            if not self.errors:
-                raise forms.ValidationError(_("Enter a name, a date of birth, or both."))
+        nothing_entered = not cleaned.get("name", "").strip() and not cleaned.get("date_of_birth")
+        if nothing_entered and not self.errors:
+            raise forms.ValidationError(_("Enter a name, a date of birth, or both."))
         return cleaned
 
 

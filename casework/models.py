@@ -261,6 +261,9 @@ class CaseNumberSequence(models.Model):
             models.UniqueConstraint(fields=["mission", "year"], name="case_sequence_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mission_id}/{self.year}: {self.last_value}"
+
 
 class CaseEvent(models.Model):
     """One entry on a case's timeline."""
@@ -287,6 +290,9 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
 
 
 class ConsentPurpose(models.TextChoices):
@@ -336,6 +342,9 @@ class Consent(models.Model):
                 name="consent_withdrawal_complete",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}: {self.get_decision_display()}"
 
     @property
     def is_in_force(self) -> bool:
@@ -389,6 +398,9 @@ class Referral(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Referral #{self.pk} ({self.status})"
+
 
 class AuditEvent(models.Model):
     """Append-only record of who did what. Holds no personal data of the people assisted.
@@ -412,3 +424,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -465,7 +465,8 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
     if accept and not consent_in_force(referral.case, ConsentPurpose.SHARING):
         raise ValidationError(
             _(
-                "The person has withdrawn their consent to sharing; the referral cannot be accepted."
+                "The person has withdrawn their consent to sharing; "
+                "the referral cannot be accepted."
             ),
             code="no_consent",
         )

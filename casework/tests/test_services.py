@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from casework import services
-from casework.access import access_case, cases_with, Perm
+from casework.access import Perm, access_case, cases_with
 from casework.models import (
     AuditEvent,
     Case,
