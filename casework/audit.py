@@ -16,7 +16,7 @@ class Action:
     CASE_REGISTERED = "case.registered"
     CASE_UPDATED = "case.updated"
     CASE_STATUS_CHANGED = "case.status_changed"
-    CASE_VIEWED = "case.viewed"
+    CASE_LIST_VIEWED = "case.list_viewed"
     IDENTIFIERS_VIEWED = "person.identifiers_viewed"
     IDENTIFIER_SEARCH = "person.identifier_search"
     CONSENT_RECORDED = "consent.recorded"

@@ -98,6 +98,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     criteria = filters.cleaned_data if filters.is_valid() else {}
     cases = selectors.case_list(request.user, **criteria)
     page = Paginator(cases, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    if is_dpo(request.user):
+        # The data protection officer reads across all missions: every read is on record.
+        audit_record(action=Action.CASE_LIST_VIEWED, actor=request.user, request=request)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
