@@ -26,6 +26,8 @@ class Perm(StrEnum):
     REFERRAL_CREATE = "referral.create"
     REFERRAL_DECIDE = "referral.decide"
     AUDIT_VIEW = "audit.view"
+    SCREENING_EDIT = "screening.edit"  # fill in, resume, submit and correct the form
+    SCREENING_REVIEW = "screening.review"  # confirm or return a determination
 
 
 _CASEWORKER = {
@@ -35,10 +37,13 @@ _CASEWORKER = {
     Perm.CASE_TRANSITION,
     Perm.CONSENT_RECORD,
     Perm.REFERRAL_CREATE,
+    Perm.SCREENING_EDIT,
 }
 MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
     MissionRole.CASEWORKER: frozenset(_CASEWORKER),
-    MissionRole.MANAGER: frozenset(_CASEWORKER | {Perm.CASE_DECIDE, Perm.REFERRAL_DECIDE}),
+    MissionRole.MANAGER: frozenset(
+        _CASEWORKER | {Perm.CASE_DECIDE, Perm.REFERRAL_DECIDE, Perm.SCREENING_REVIEW}
+    ),
 }
 ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
     OrgRole.DPO: frozenset({Perm.CASE_VIEW, Perm.AUDIT_VIEW}),

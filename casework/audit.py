@@ -27,6 +27,13 @@ class Action:
     AUDIT_VIEWED = "audit.viewed"
     EXPORT = "data.exported"
     KEY_ROTATED = "keys.rotated"
+    SCREENING_STARTED = "screening.started"
+    SCREENING_STEP_SAVED = "screening.step_saved"
+    SCREENING_SUBMITTED = "screening.submitted"
+    SCREENING_CONFIRMED = "screening.confirmed"
+    SCREENING_RETURNED = "screening.returned"
+    SCREENING_CORRECTION_STARTED = "screening.correction_started"
+    SCREENING_NARRATIVES_VIEWED = "screening.narratives_viewed"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -56,7 +56,7 @@ class PersonFieldsForm(forms.Form):
     other_names = forms.CharField(
         label=_("Other names and aliases"), max_length=300, required=False
     )
-    sex = forms.ChoiceField(label=_("Sex/gender"), choices=Sex.choices)
+    sex = forms.ChoiceField(label=_("Sex/gender"), choices=[("", "—"), *Sex.choices])
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
     estimated_age = forms.IntegerField(
         label=_("Estimated age (if the date of birth is unknown)"),

@@ -277,6 +277,10 @@ class CaseEvent(models.Model):
         REFERRED = "referred", _("Referred")
         REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
         REFERRAL_DECLINED = "referral_declined", _("Referral declined")
+        SCREENING_SUBMITTED = "screening_submitted", _("Screening submitted")
+        SCREENING_CONFIRMED = "screening_confirmed", _("Screening determination confirmed")
+        SCREENING_RETURNED = "screening_returned", _("Screening returned for changes")
+        SCREENING_CORRECTED = "screening_corrected", _("Screening correction submitted")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(auto_now_add=True)

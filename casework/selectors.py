@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as CaseWhen
+from django.db.models import Q, QuerySet, Value, When
 
 from casework import blind_index
 from casework.access import Perm, cases_with, mission_ids_with
@@ -79,7 +80,10 @@ def incoming_referrals(user: User) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(to_mission_id__in=missions)
         .select_related("case", "from_mission", "to_mission", "requested_by")
-        .order_by("status", "-requested_at")
+        .order_by(
+            CaseWhen(When(status=Referral.Status.PENDING, then=Value(0)), default=Value(1)),
+            "-requested_at",
+        )
     )
 
 

@@ -109,7 +109,8 @@ class PersonData:
         return cls(**values)
 
 
-def _acting_mission(actor: User, case: Case, perm: Perm) -> int | None:
+def acting_mission(actor: User, case: Case, perm: Perm) -> int | None:
+    """The lowest-numbered of the actor's missions taking part in the case with the permission."""
     missions = case_missions_for(actor, case, perm)
     return min(missions) if missions else None
 
@@ -255,7 +256,7 @@ def case_update(
     case.person.save()
     case.full_clean(exclude=["person", "created_by", "case_number"])
     case.save(update_fields=[*CASE_EDITABLE_FIELDS, "updated_at"])
-    mission = _acting_mission(actor, case, Perm.CASE_EDIT)
+    mission = acting_mission(actor, case, Perm.CASE_EDIT)
     CaseEvent.objects.create(
         case=case, actor=actor, mission_id=mission, kind=CaseEvent.Kind.UPDATED
     )
@@ -306,7 +307,7 @@ def case_transition(
     case.status = to_status
     case.closure_reason = closure_reason
     case.save(update_fields=["status", "closure_reason", "updated_at"])
-    mission = _acting_mission(actor, case, Perm.CASE_TRANSITION)
+    mission = acting_mission(actor, case, Perm.CASE_TRANSITION)
     CaseEvent.objects.create(
         case=case,
         actor=actor,
@@ -345,7 +346,7 @@ def consent_record(
     )
     consent.full_clean(exclude=["case", "recorded_by"])
     consent.save()
-    mission = _acting_mission(actor, case, Perm.CONSENT_RECORD)
+    mission = acting_mission(actor, case, Perm.CONSENT_RECORD)
     CaseEvent.objects.create(
         case=case,
         actor=actor,
@@ -378,7 +379,7 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawn_on: date) -> Co
     consent.withdrawn_by = actor
     consent.save(update_fields=["withdrawn_on", "withdrawn_by"])
     case = consent.case
-    mission = _acting_mission(actor, case, Perm.CONSENT_RECORD)
+    mission = acting_mission(actor, case, Perm.CONSENT_RECORD)
     CaseEvent.objects.create(
         case=case,
         actor=actor,
@@ -406,7 +407,7 @@ def consent_in_force(case: Case, purpose: str) -> bool:
 @transaction.atomic
 def referral_create(*, actor: User, case: Case, to_mission: Mission, note: str = "") -> Referral:
     """Refer the case to another mission; needs the person's consent to sharing."""
-    from_mission = _acting_mission(actor, case, Perm.REFERRAL_CREATE)
+    from_mission = acting_mission(actor, case, Perm.REFERRAL_CREATE)
     if from_mission is None:
         raise PermissionDenied
     if not consent_in_force(case, ConsentPurpose.SHARING):

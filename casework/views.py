@@ -39,6 +39,7 @@ from casework.forms import (
     ReferralForm,
 )
 from casework.models import Consent, Mission
+from casework.panels import case_panels
 
 SEARCH_RESULT_LIMIT = 50
 
@@ -188,6 +189,7 @@ def _case_context(request: HttpRequest, case) -> dict:
         "timeline": selectors.case_timeline(case),
         "consents": case.consents.select_related("recorded_by", "withdrawn_by"),
         "referrals": selectors.case_referrals(case),
+        "panels": case_panels(user, case),
         "can_edit": bool(case_missions_for(user, case, Perm.CASE_EDIT)),
         "can_consent": bool(case_missions_for(user, case, Perm.CONSENT_RECORD)),
         "can_refer": bool(case_missions_for(user, case, Perm.REFERRAL_CREATE)),

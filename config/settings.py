@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "encrypted_model_fields",
     "formtools",
     "casework",
+    "screening",
 ]
 
 MIDDLEWARE = [

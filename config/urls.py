@@ -7,5 +7,6 @@ admin.site.site_title = "Casework administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("cases/<uuid:public_id>/screening/", include("screening.urls")),
     path("", include("casework.urls")),
 ]

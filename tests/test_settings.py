@@ -32,7 +32,9 @@ def _manage(*args, env):
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ALLOWED_HOSTS"]
+)
 def test_production_refuses_to_start_without_each_secret(missing, tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     env["CASEWORK_LOCAL_DIR"] = str(tmp_path)

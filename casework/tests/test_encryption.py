@@ -68,9 +68,10 @@ def test_raw_sql_shows_no_identifier_in_any_table():
 
 def test_blind_index_is_keyed_not_a_plain_hash(settings):
     normalised = blind_index.normalise_name("Zhelezniak Катерина")
-    assert blind_index.name_index("Катерина", "Zhelezniak") != hashlib.sha256(
-        normalised.encode()
-    ).hexdigest()
+    assert (
+        blind_index.name_index("Катерина", "Zhelezniak")
+        != hashlib.sha256(normalised.encode()).hexdigest()
+    )
     other_key = blind_index.name_index("Катерина", "Zhelezniak", key="another-key-" * 4)
     assert other_key != blind_index.name_index("Катерина", "Zhelezniak")
 

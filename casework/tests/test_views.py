@@ -196,7 +196,9 @@ def test_case_list_filters_and_query_count_does_not_grow_with_page_size(
         assert len(response.context["page"].object_list) == size
         assert all(c.status == "closed" for c in response.context["page"].object_list)
     assert counts[5] == counts[25]
-    bad = client_of.get(reverse("case_list") + "?registered_from=2025-05-01&registered_to=2025-01-01")
+    bad = client_of.get(
+        reverse("case_list") + "?registered_from=2025-05-01&registered_to=2025-01-01"
+    )
     assert bad.status_code == 200 and "before its start" in bad.content.decode()
 
 

@@ -7,6 +7,7 @@ a new PostgreSQL database on the server named by DATABASE_URL when that is Postg
 otherwise a temporary SQLite file. Nothing here touches the test process's database.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -37,7 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS_DIR = Path("/tmp/e2e-shots")
+# Screenshots for people to look at (and of every page open when a test fails).
+SHOTS_DIR = Path(os.environ.get("E2E_SHOTS_DIR", "/tmp/e2e-shots"))  # noqa: S108
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
 SERVER_START_TIMEOUT = 30.0
 DEFAULT_TIMEOUT_MS = 10_000
@@ -210,10 +212,8 @@ def new_page(browser, e2e_server, shots_dir, request):
         if failed:
             for number, page in enumerate(context.pages):
                 name = f"FAILED-{request.node.name}-{index}-{number}.png"
-                try:
+                with contextlib.suppress(Exception):  # best effort, the test failed anyway
                     page.screenshot(path=str(shots_dir / name), full_page=True)
-                except Exception:  # noqa: BLE001, S110  (best effort while failing anyway)
-                    pass
         context.close()
     if failed:
         shutil.copyfile(e2e_server.log_path, shots_dir / f"FAILED-{request.node.name}-server.log")
