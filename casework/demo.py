@@ -174,6 +174,17 @@ def _path_to(status: str, rng: random.Random) -> list[str]:
     return _PATH[: _PATH.index(status) + 1]
 
 
+# Other apps add their part of a demo case (a screening form, services, ...) here.
+DemoExtension = Callable[[list[tuple[Case, list[str]]], dict[int, list[int]], random.Random], None]
+_EXTENSIONS: list[DemoExtension] = []
+
+
+def register_demo_extension(extension: DemoExtension) -> None:
+    """Add a function called with every batch of seeded cases and their status paths."""
+    if extension not in _EXTENSIONS:
+        _EXTENSIONS.append(extension)
+
+
 @dataclass
 class DemoResult:
     cases: int
@@ -234,7 +245,7 @@ class _Builder:
         self.sequences: dict[tuple[int, int], int] = defaultdict(int)
         self.people: list[Person] = []
         self.cases: list[Case] = []
-        self.case_plans: list[tuple[Case, list[str], str | None]] = []
+        self.case_plans: list[tuple[Case, list[str]]] = []
 
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -326,7 +337,7 @@ class _Builder:
             created_by_id=self.staff[registering_mission.pk][0],
         )
         self.cases.append(case)
-        self.case_plans.append((case, _path_to(status, rng), None))
+        self.case_plans.append((case, _path_to(status, rng)))
         return case
 
 
@@ -427,7 +438,7 @@ def _flush(builder: _Builder) -> None:
         case.person_id = case.person.pk
     Case.objects.bulk_create(builder.cases, batch_size=1000)
     events, consents, referrals = [], [], []
-    for case, path, _unused in builder.case_plans:
+    for case, path in builder.case_plans:
         worker, manager = builder.staff[case.registering_mission_id]
         day = case.registered_on
         at = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
@@ -510,6 +521,8 @@ def _flush(builder: _Builder) -> None:
     CaseEvent.objects.bulk_create(events, batch_size=2000)
     Consent.objects.bulk_create(consents, batch_size=2000)
     Referral.objects.bulk_create(referrals, batch_size=2000)
+    for extend in _EXTENSIONS:
+        extend(builder.case_plans, builder.staff, rng)
     builder.cases.clear()
     builder.case_plans.clear()
     builder.people = [p for p in builder.people if p.pk is None]

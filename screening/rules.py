@@ -7,19 +7,20 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 # Events of the trafficking experience in the order they must have happened.
 CHRONOLOGY = [
-    ("date_of_birth", gettext_lazy("date of birth")),
-    ("recruitment_date", gettext_lazy("recruitment")),
-    ("exploitation_start", gettext_lazy("start of exploitation")),
-    ("exploitation_end", gettext_lazy("end of exploitation")),
-    ("exit_date", gettext_lazy("exit")),
-    ("interview_date", gettext_lazy("interview")),
+    ("date_of_birth", gettext_lazy("the date of birth")),
+    ("recruitment_date", gettext_lazy("the date of recruitment")),
+    ("exploitation_start", gettext_lazy("the start of exploitation")),
+    ("exploitation_end", gettext_lazy("the end of exploitation")),
+    ("exit_date", gettext_lazy("the date of exit")),
+    ("interview_date", gettext_lazy("the date of the interview")),
 ]
-DATE_LABELS = dict(CHRONOLOGY) | {"consent_date": gettext_lazy("consent")}
+DATE_LABELS = dict(CHRONOLOGY) | {"consent_date": gettext_lazy("the date of consent")}
 
 
 def _age_on(born: date, on: date) -> int:
@@ -31,9 +32,8 @@ def cross_field_errors(values: dict, today: date) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     for key, label in DATE_LABELS.items():
         if values.get(key) and values[key] > today:
-            errors.append(
-                (key, _("The date of %(event)s cannot be in the future.") % {"event": label})
-            )
+            message = _("%(event)s cannot be in the future.") % {"event": label}
+            errors.append((key, capfirst(message)))
 
     # Every pair out of order is reported on both of its dates, so the caseworker sees
     # the conflict on whichever step they are.
@@ -42,15 +42,15 @@ def cross_field_errors(values: dict, today: date) -> list[tuple[str, str]]:
         for late_key, late_label, late in dated[i + 1 :]:
             if early > late:
                 message = _(
-                    "The %(early)s (%(early_date)s) must not be after the %(late)s (%(late_date)s)."
+                    "%(early)s (%(early_date)s) must not be after %(late)s (%(late_date)s)."
                 ) % {
                     "early": early_label,
                     "early_date": early.isoformat(),
                     "late": late_label,
                     "late_date": late.isoformat(),
                 }
-                errors.append((early_key, message))
-                errors.append((late_key, message))
+                errors.append((early_key, capfirst(message)))
+                errors.append((late_key, capfirst(message)))
 
     consent, interview = values.get("consent_date"), values.get("interview_date")
     if consent and interview and consent > interview:
@@ -72,7 +72,10 @@ def cross_field_errors(values: dict, today: date) -> list[tuple[str, str]]:
     recruited = values.get("recruitment_date")
     if age_recruited is not None and age_now is not None and age_recruited > age_now:
         errors.append(
-            ("age_at_recruitment", _("The age at recruitment cannot exceed the age now."))
+            (
+                "age_at_recruitment",
+                _("The age at recruitment cannot exceed the age at the interview."),
+            )
         )
     if (
         born

@@ -83,8 +83,11 @@ def screening_start(*, actor: User, case: Case) -> ScreeningDraft:
         return existing
     if case.status not in SCREENABLE:
         raise ValidationError(
-            _("A case is screened while it is registered or under screening; this one is %(s)s.")
-            % {"s": case.get_status_display()}
+            _(
+                "A case can only be screened while it is registered or under screening; "
+                "this one is “%(status)s”."
+            )
+            % {"status": case.get_status_display()}
         )
     if current_version(case):
         raise ValidationError(

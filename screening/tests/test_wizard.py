@@ -391,7 +391,7 @@ def test_french_labels(worker, case):
 def test_outsiders_get_nothing_on_every_screening_page(worker, case, role):
     _fill_all(worker, case)
     if role == "other_mission":
-        user = staff(MissionFactory(code="IT-ROM"))
+        user = staff(MissionFactory(code="IT-ROM"), MissionRole.MANAGER)
         expected = 404
     else:
         user = UserFactory(username=role, org_role=role)
