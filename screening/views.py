@@ -3,7 +3,7 @@
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -61,6 +61,11 @@ class ScreeningWizard(WizardView):
         )
         if self.draft is None:
             return redirect("screening_overview", public_id=self.case.public_id)
+        if self.draft.mission_id not in case_missions_for(
+            request.user, self.case, Perm.SCREENING_EDIT
+        ):
+            # Another mission taking part in the case conducts this interview.
+            raise PermissionDenied
         self.submitted_version = None
         return super().dispatch(request, *args, **kwargs)
 
@@ -126,6 +131,8 @@ class ScreeningWizard(WizardView):
         if expected != self.draft.version:
             messages.error(self.request, services.DraftConflict().messages[0])
             return redirect("screening_wizard", public_id=self.case.public_id)
+        if self.request.POST.get(f"{self.prefix}-current_step") not in self.get_form_list():
+            raise SuspiciousOperation("Unknown or missing wizard step.")
         leaving = "save_and_leave" in self.request.POST
         if leaving:
             self._keep_current_page()

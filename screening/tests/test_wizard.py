@@ -434,3 +434,47 @@ def test_minor_needs_only_act_and_purpose():
     }
     result = assess(values, {"means_of_control": "unknown"})
     assert (result.minor, result.means, result.suggestion) == (True, "unknown", "victim")
+
+
+def test_answers_are_encrypted_at_rest(worker, case):
+    from django.db import connection
+
+    _fill_all(worker, case)
+    worker.post(reverse("screening_correct", args=[case.public_id, 1]))  # a draft exists again
+    dumped = []
+    with connection.cursor() as cursor:
+        for table in ("screening_screeningversion", "screening_screeningdraft"):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            dumped.extend(str(value) for row in cursor.fetchall() for value in row)
+    text = "\n".join(dumped)
+    assert "debt_bondage" in text  # coded answers stay countable
+    for secret in ("Bila Tserkva", "Fears the recruiter", "Shelter office", "1994-03-07"):
+        assert secret not in text
+
+
+def test_tampered_wizard_fields_give_400_not_500(worker, case):
+    _start(worker, case)
+    url = reverse("screening_wizard", args=[case.public_id])
+    version = _draft(case).version
+    no_step = worker.post(url, {"draft_version": version, "interview-interview_date": "2025-01-01"})
+    assert no_step.status_code == 400
+    bad_step = worker.post(url, _post_data("nonsense", version, {}))
+    assert bad_step.status_code == 400
+    stale = worker.post(url, _post_data("interview", "not-a-number"))
+    assert stale.status_code == 302
+
+
+def test_a_draft_belongs_to_the_mission_conducting_the_interview(worker, berlin, case):
+    from casework import services as case_services
+    from casework.tests.factories import give_consent
+
+    _start(worker, case)
+    kyiv = MissionFactory(code="UA-KYV")
+    kyiv_manager = staff(kyiv, MissionRole.MANAGER)
+    give_consent(case)
+    referral = case_services.referral_create(actor=staff(berlin), case=case, to_mission=kyiv)
+    case_services.referral_decide(actor=kyiv_manager, referral=referral, accept=True)
+    kyiv_client = Client()
+    kyiv_client.force_login(kyiv_manager)
+    assert kyiv_client.get(reverse("screening_overview", args=[case.public_id])).status_code == 200
+    assert kyiv_client.get(reverse("screening_wizard", args=[case.public_id])).status_code == 403
