@@ -9,7 +9,7 @@ from django.utils import timezone
 from casework.models import Case, CaseStatus
 from screening import vocabularies as v
 from screening.models import ScreeningVersion
-from screening.questionnaire import Answers
+from screening.questionnaire import answers as new_answers
 from screening.rules import assess
 
 ROUTES = {
@@ -31,7 +31,7 @@ def _some(rng: random.Random, choices, low=1, high=3) -> list[str]:
     return rng.sample(codes, rng.randint(low, min(high, len(codes))))
 
 
-def _maybe_missing(rng: random.Random, answers: Answers, key: str, value, rate=0.06) -> None:
+def _maybe_missing(rng: random.Random, answers, key: str, value, rate=0.06) -> None:
     roll = rng.random()
     if roll < rate:
         answers.missing[key] = rng.choice(["unknown", "unknown", "declined"])
@@ -39,7 +39,7 @@ def _maybe_missing(rng: random.Random, answers: Answers, key: str, value, rate=0
         answers.coded[key] = value.isoformat() if isinstance(value, date) else value
 
 
-def demo_answers(case: Case, rng: random.Random, *, victim: bool) -> Answers:
+def demo_answers(case: Case, rng: random.Random, *, victim: bool):
     """Plausible coded answers for a case; a non-victim lacks means and exploitation."""
     person = case.person
     source = str(case.source_mission.country) if case.source_mission_id else "UA"
@@ -51,7 +51,7 @@ def demo_answers(case: Case, rng: random.Random, *, victim: bool) -> Answers:
     recruited = start - timedelta(days=rng.randint(3, 120))
     born = person.date_of_birth or date(person.birth_year or 1990, 7, 1)
     age = lambda day: day.year - born.year - ((day.month, day.day) < (born.month, born.day))  # noqa: E731
-    a = Answers()
+    a = new_answers()
     a.coded.update(
         interview_date=interview.isoformat(),
         consent_interview="given",
@@ -111,7 +111,7 @@ def demo_answers(case: Case, rng: random.Random, *, victim: bool) -> Answers:
     return a
 
 
-def _version(case: Case, answers: Answers, status: str, interviewer: int, reviewer: int):
+def _version(case: Case, answers, status: str, interviewer: int, reviewer: int):
     assessment = assess(answers.merged_values(), answers.states())
     reviewed = status == ScreeningVersion.Status.CONFIRMED
     return ScreeningVersion(

@@ -6,42 +6,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import EncryptedTextField
 
-from casework.models import Case, Mission
+from casework.models import Case
+from interviews.models import InterviewDraft, InterviewVersion
 from screening.vocabularies import DETERMINATION
 
 DETERMINATION_CODES = [code for code, _label in DETERMINATION]
 
 
-class ScreeningDraft(models.Model):
-    """The interview in progress for a case: one at a time, resumable by its mission.
-
-    The whole wizard state, answers included, is encrypted: drafts hold free text and
-    identifying answers that have not been sorted into their stores yet.
-    """
+class ScreeningDraft(InterviewDraft):
+    """The screening interview in progress for a case (or a correction of a submitted one)."""
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="screening_draft")
-    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+")
-    state = EncryptedTextField(default="{}")
-    current_step = models.CharField(max_length=30, blank=True)
     corrects = models.ForeignKey(
         "ScreeningVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     returned_with = EncryptedTextField(blank=True, default="")
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1)
-
-    def __str__(self) -> str:
-        return f"Screening draft of case #{self.case_id}"
 
 
-class ScreeningVersion(models.Model):
+class ScreeningVersion(InterviewVersion):
     """A submitted Screening Interview Form. Never changed: a correction is a new version."""
 
     class Status(models.TextChoices):
@@ -51,23 +33,13 @@ class ScreeningVersion(models.Model):
         SUPERSEDED = "superseded", _("Superseded by a correction")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="screenings")
-    number = models.PositiveSmallIntegerField()
-    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+")
-    coded = models.JSONField(default=dict)  # coded answers: countable, no identifier
-    missing = models.JSONField(default=dict)  # question -> unknown / declined / not_applicable
-    private = EncryptedTextField(default="{}")  # identifying and free-text answers (JSON)
     elements = models.JSONField(default=dict)  # act / means / purpose / minor / suggestion
     suggestion = models.CharField(max_length=20, choices=DETERMINATION)
     determination = models.CharField(max_length=20, choices=DETERMINATION)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
-    interviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(auto_now_add=True)
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
-    correction_reason = EncryptedTextField(blank=True, default="")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -100,6 +72,3 @@ class ScreeningVersion(models.Model):
                 name="screening_one_current_version",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"Screening v{self.number} of case #{self.case_id}"

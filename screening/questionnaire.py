@@ -1,58 +1,28 @@
-"""The Screening Interview Form, defined once: sections, questions, vocabularies, rules.
+"""The Screening Interview Form, defined once: its sections, questions and vocabularies.
 
-The wizard's forms, the stored answers, the printable summary and (later) the research
-codebook are all derived from these definitions. Answers are kept in three parts:
-coded answers (counted by research), missing-value codes (unknown / declined / not
-applicable, distinct from blank) and identifying or free-text answers (encrypted).
+The wizard's forms, the stored answers, the printable summary and the research codebook
+are all derived from these definitions (see `interviews.questionnaire`).
 """
-
-from dataclasses import dataclass, field
-from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
-from screening import vocabularies as v
-
-DATE, INTEGER, CHOICE, MULTI, COUNTRY, COUNTRIES, ROUTE, TEXT, LANGUAGE, LANGUAGES = (
-    "date",
-    "integer",
-    "choice",
-    "multi",
-    "country",
-    "countries",
-    "route",
-    "text",
-    "language",
-    "languages",
+from interviews.questionnaire import (
+    CHOICE,
+    COUNTRIES,
+    COUNTRY,
+    DATE,
+    INTEGER,
+    LANGUAGE,
+    LANGUAGES,
+    MULTI,
+    ROUTE,
+    TEXT,
+    Answers,
+    Question,
+    Questionnaire,
+    Section,
 )
-ROUTE_LENGTH = 6
-
-
-@dataclass(frozen=True)
-class Question:
-    key: str
-    label: str
-    kind: str
-    choices: list = field(default_factory=list)
-    required: bool = False  # must be answered, or marked unknown / declined / not applicable
-    allow_missing: bool = True
-    identifying: bool = False  # stored encrypted; never leaves casework
-    min_value: int | None = None
-    max_value: int | None = None
-    help: str = ""
-
-    @property
-    def encrypted(self) -> bool:
-        return self.identifying or self.kind == TEXT
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: str
-    questions: tuple[Question, ...]
-    intro: str = ""
-
+from screening import vocabularies as v
 
 Q = Question
 
@@ -273,112 +243,13 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
-SECTION_KEYS = [s.key for s in SECTIONS]
-QUESTIONS: dict[str, Question] = {q.key: q for s in SECTIONS for q in s.questions}
-SECTION_OF: dict[str, str] = {q.key: s.key for s in SECTIONS for q in s.questions}
-DATE_KEYS = [k for k, q in QUESTIONS.items() if q.kind == DATE]
+QUESTIONNAIRE = Questionnaire(SECTIONS)
+QUESTIONS = QUESTIONNAIRE.questions
+SECTION_OF = QUESTIONNAIRE.section_of
 
 
-def missing_key(key: str) -> str:
-    return f"{key}__missing"
-
-
-def to_json(question: Question, value):
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def from_json(question: Question, value):
-    if question.kind == DATE and isinstance(value, str):
-        return date.fromisoformat(value)
-    return value
-
-
-def is_blank(value) -> bool:
-    return value is None or value == "" or value == [] or value == ()
-
-
-@dataclass
-class Answers:
-    """One interview's answers: coded, missing codes, and encrypted (identifying/free text)."""
-
-    coded: dict = field(default_factory=dict)
-    missing: dict = field(default_factory=dict)
-    private: dict = field(default_factory=dict)
-
-    def value(self, key: str):
-        question = QUESTIONS[key]
-        raw = (self.private if question.encrypted else self.coded).get(key)
-        return from_json(question, raw)
-
-    def state(self, key: str) -> str:
-        """'answered', a missing code, or 'blank'."""
-        if key in self.missing:
-            return self.missing[key]
-        return "blank" if is_blank(self.value(key)) else "answered"
-
-    def states(self) -> dict:
-        return {key: self.state(key) for key in QUESTIONS}
-
-    def merged_values(self) -> dict:
-        return {key: self.value(key) for key in QUESTIONS}
-
-    def update_section(self, section: Section, cleaned: dict) -> None:
-        for question in section.questions:
-            for store in (self.coded, self.missing, self.private):
-                store.pop(question.key, None)
-            code = cleaned.get(missing_key(question.key)) if question.allow_missing else None
-            value = cleaned.get(question.key)
-            if code:
-                self.missing[question.key] = code
-            elif not is_blank(value):
-                target = self.private if question.encrypted else self.coded
-                target[question.key] = to_json(question, value)
-
-    def section_values(self, section: Section) -> dict:
-        """Initial form values for a section."""
-        initial = {}
-        for question in section.questions:
-            value = self.value(question.key)
-            if not is_blank(value):
-                initial[question.key] = value
-            if question.key in self.missing:
-                initial[missing_key(question.key)] = self.missing[question.key]
-        return initial
-
-    def as_step_data(self) -> dict:
-        """The answers as the wizard's stored form data, step by step, as if just entered."""
-        steps = {}
-        for section in SECTIONS:
-            data = {}
-            for question in section.questions:
-                name = f"{section.key}-{question.key}"
-                value = self.value(question.key)
-                if question.key in self.missing:
-                    data[f"{name}__missing"] = [self.missing[question.key]]
-                elif is_blank(value):
-                    continue
-                elif question.kind == ROUTE:
-                    for index, code in enumerate(value):
-                        data[f"{name}_{index}"] = [code]
-                elif isinstance(value, list):
-                    data[name] = [str(v) for v in value]
-                else:
-                    data[name] = [
-                        to_json(question, value) if isinstance(value, date) else str(value)
-                    ]
-            steps[section.key] = data
-        return steps
-
-    def as_dict(self) -> dict:
-        return {"coded": self.coded, "missing": self.missing, "private": self.private}
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "Answers":
-        data = data or {}
-        return cls(
-            coded=dict(data.get("coded", {})),
-            missing=dict(data.get("missing", {})),
-            private=dict(data.get("private", {})),
-        )
+def answers(data: dict | None = None, **parts) -> Answers:
+    """Answers to the screening form, from stored parts or empty."""
+    if data is not None:
+        return Answers.from_dict(QUESTIONNAIRE, data)
+    return Answers(QUESTIONNAIRE, **parts)

@@ -1,4 +1,4 @@
-"""Every write of the screening workflow: start, save a step, submit, review, correct."""
+"""Every write of the screening workflow: start, submit, review, correct."""
 
 import json
 
@@ -11,22 +11,13 @@ from casework.access import Perm, case_missions_for
 from casework.audit import Action, audit_record
 from casework.models import Case, CaseEvent, CaseStatus, ConsentPurpose, User
 from casework.services import acting_mission, case_transition, consent_in_force, consent_record
+from interviews.questionnaire import Answers
+from interviews.services import DraftConflict, stored_answers, wizard_state
 from screening.models import ScreeningDraft, ScreeningVersion
-from screening.questionnaire import SECTIONS, Answers
+from screening.questionnaire import QUESTIONNAIRE, answers
 from screening.rules import assess
 
 SCREENABLE = {CaseStatus.REGISTERED, CaseStatus.UNDER_SCREENING}
-
-
-class DraftConflict(ValidationError):
-    def __init__(self):
-        super().__init__(
-            _(
-                "Another caseworker saved this interview while you had it open. Your last "
-                "page was not saved; the interview now shows their version."
-            ),
-            code="stale_draft",
-        )
 
 
 def latest_version(case: Case) -> ScreeningVersion | None:
@@ -48,30 +39,15 @@ def _mission_for(actor: User, case: Case) -> int:
 def _prefill(case: Case) -> Answers:
     """What the casework record already knows, so that nothing is asked twice."""
     person = case.person
-    answers = Answers()
+    prefilled = answers()
     if person.sex in ("female", "male", "transgender"):
-        answers.coded["sex"] = person.sex
-    if person.citizenship:
-        answers.coded["citizenship"] = str(person.citizenship)
-    if person.date_of_birth:
-        answers.private["date_of_birth"] = person.date_of_birth.isoformat()
-    if person.preferred_language:
-        answers.coded["interview_language"] = person.preferred_language
+        prefilled.set("sex", person.sex)
+    prefilled.set("citizenship", str(person.citizenship or ""))
+    prefilled.set("date_of_birth", person.date_of_birth)
+    prefilled.set("interview_language", person.preferred_language)
     if case.country_of_exploitation:
-        answers.coded["exploitation_countries"] = [str(case.country_of_exploitation)]
-    return answers
-
-
-def _state_with(answers: Answers, step: str = "", *, complete: bool = False) -> str:
-    """Wizard state for a draft; a complete one (return, correction) holds every step's data."""
-    return json.dumps(
-        {
-            "step": step or SECTIONS[0].key,
-            "step_data": answers.as_step_data() if complete else {},
-            "step_files": {},
-            "extra_data": {"answers": answers.as_dict()},
-        }
-    )
+        prefilled.set("exploitation_countries", [str(case.country_of_exploitation)])
+    return prefilled
 
 
 @transaction.atomic
@@ -105,37 +81,12 @@ def screening_start(*, actor: User, case: Case) -> ScreeningDraft:
     draft = ScreeningDraft.objects.create(
         case=case,
         mission_id=mission,
-        state=_state_with(_prefill(case)),
+        state=wizard_state(_prefill(case)),
         started_by=actor,
         updated_by=actor,
     )
     audit_record(
         action=Action.SCREENING_STARTED, actor=actor, case=case, mission=mission, obj=draft
-    )
-    return draft
-
-
-@transaction.atomic
-def draft_save(
-    *, actor: User, draft: ScreeningDraft, expected_version: int, state: dict, step: str
-) -> ScreeningDraft:
-    """Store the wizard's state after a step; refuse if someone saved in between."""
-    saved = ScreeningDraft.objects.filter(pk=draft.pk, version=expected_version).update(
-        version=expected_version + 1, updated_by=actor, updated_at=timezone.now(), current_step=step
-    )
-    if not saved:
-        raise DraftConflict()
-    draft.state = json.dumps(state)
-    draft.version = expected_version + 1
-    draft.current_step = step
-    draft.save(update_fields=["state"])
-    audit_record(
-        action=Action.SCREENING_STEP_SAVED,
-        actor=actor,
-        case=draft.case,
-        mission=draft.mission_id,
-        obj=draft,
-        detail={"step": step},
     )
     return draft
 
@@ -269,15 +220,10 @@ def screening_review(
     version.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
     mission = acting_mission(actor, case, Perm.SCREENING_REVIEW)
     if not confirm:
-        answers = Answers(
-            coded=dict(version.coded),
-            missing=dict(version.missing),
-            private=json.loads(version.private),
-        )
         ScreeningDraft.objects.create(
             case=case,
             mission_id=version.mission_id,
-            state=_state_with(answers, "assessment", complete=True),
+            state=wizard_state(stored_answers(QUESTIONNAIRE, version), "assessment", complete=True),
             current_step="assessment",
             returned_with=comment,
             started_by=actor,
@@ -312,15 +258,10 @@ def screening_correct(*, actor: User, version: ScreeningVersion) -> ScreeningDra
     if existing:
         return existing
     mission = _mission_for(actor, case)
-    answers = Answers(
-        coded=dict(version.coded),
-        missing=dict(version.missing),
-        private=json.loads(version.private),
-    )
     draft = ScreeningDraft.objects.create(
         case=case,
         mission_id=mission,
-        state=_state_with(answers, complete=True),
+        state=wizard_state(stored_answers(QUESTIONNAIRE, version), complete=True),
         corrects=version,
         started_by=actor,
         updated_by=actor,

@@ -2,16 +2,11 @@
 
 Codes follow the CTDC global dataset where it has one (DESIGN.md, reference
 vocabularies). "Unknown", "declined to answer" and "not applicable" are not codes of a
-vocabulary: they are recorded apart, for every question alike (see `MISSING`).
+vocabulary: they are recorded apart, for every question alike (see
+`interviews.questionnaire.MISSING`).
 """
 
 from django.utils.translation import gettext_lazy as _
-
-MISSING = [
-    ("unknown", _("Unknown")),
-    ("declined", _("Declined to answer")),
-    ("not_applicable", _("Not applicable")),
-]
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 

@@ -80,7 +80,7 @@ STEPS = list(ANSWERS)
 
 
 def _post_data(step, draft_version, values=None, **extra):
-    data = {"screening-current_step": step, "draft_version": draft_version}
+    data = {"interview-current_step": step, "draft_version": draft_version}
     for key, value in (values if values is not None else ANSWERS[step]).items():
         data[f"{step}-{key}"] = value
     data.update(extra)
