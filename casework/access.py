@@ -28,6 +28,9 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     SCREENING_EDIT = "screening.edit"  # fill in, resume, submit and correct the form
     SCREENING_REVIEW = "screening.review"  # confirm or return a determination
+    DASHBOARD_VIEW = "dashboard.view"  # a mission's figures
+    CASE_EXPORT = "case.export"  # the operational export of the mission's case list
+    EXPORT_IDENTIFIERS = "export.identifiers"  # names and dates of birth in that export
 
 
 _CASEWORKER = {
@@ -38,11 +41,19 @@ _CASEWORKER = {
     Perm.CONSENT_RECORD,
     Perm.REFERRAL_CREATE,
     Perm.SCREENING_EDIT,
+    Perm.CASE_EXPORT,
 }
 MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
     MissionRole.CASEWORKER: frozenset(_CASEWORKER),
     MissionRole.MANAGER: frozenset(
-        _CASEWORKER | {Perm.CASE_DECIDE, Perm.REFERRAL_DECIDE, Perm.SCREENING_REVIEW}
+        _CASEWORKER
+        | {
+            Perm.CASE_DECIDE,
+            Perm.REFERRAL_DECIDE,
+            Perm.SCREENING_REVIEW,
+            Perm.DASHBOARD_VIEW,
+            Perm.EXPORT_IDENTIFIERS,
+        }
     ),
 }
 ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -80,15 +91,26 @@ def has_perm(user: User, perm: Perm) -> bool:
     return perm in ORG_ROLE_PERMS[user.org_role] or bool(mission_ids_with(user, perm))
 
 
-def _involving(mission_ids: set[int]) -> Q:
+def involving(mission_ids: set[int], via: str = "") -> Q:
+    """Condition for cases the missions take part in; `via` reaches the case from a relation.
+
+    For example `involving({m}, via="case__")` filters services or returns by their case.
+    """
     accepted = Referral.objects.filter(
-        case=OuterRef("pk"), to_mission_id__in=mission_ids, status=Referral.Status.ACCEPTED
+        case=OuterRef(f"{via}pk" if via else "pk"),
+        to_mission_id__in=mission_ids,
+        status=Referral.Status.ACCEPTED,
     )
     return (
-        Q(registering_mission_id__in=mission_ids)
-        | Q(destination_mission_id__in=mission_ids)
+        Q(**{f"{via}registering_mission_id__in": mission_ids})
+        | Q(**{f"{via}destination_mission_id__in": mission_ids})
         | Q(Exists(accepted))
     )
+
+
+def cases_of_missions(mission_ids: set[int]) -> QuerySet[Case]:
+    """Cases that the missions take part in: registered, destination, or accepted referral."""
+    return Case.objects.filter(involving(mission_ids))
 
 
 def cases_with(user: User, perm: Perm) -> QuerySet[Case]:
@@ -100,7 +122,7 @@ def cases_with(user: User, perm: Perm) -> QuerySet[Case]:
     mission_ids = mission_ids_with(user, perm)
     if not mission_ids:
         return Case.objects.none()
-    return Case.objects.filter(_involving(mission_ids))
+    return cases_of_missions(mission_ids)
 
 
 def case_missions_for(user: User, case: Case, perm: Perm) -> set[int]:
@@ -112,6 +134,11 @@ def case_missions_for(user: User, case: Case, perm: Perm) -> set[int]:
         )
     )
     return mission_ids_with(user, perm) & involved
+
+
+def acts_for(user: User, case: Case, perm: Perm, mission_id: int | None) -> bool:
+    """Whether the user holds the permission on the case as a member of that mission."""
+    return mission_id is not None and mission_id in case_missions_for(user, case, perm)
 
 
 def access_case(user: User, public_id, perm: Perm = Perm.CASE_VIEW) -> Case:

@@ -12,6 +12,7 @@ def navigation(request):
             "register": has_perm(user, Perm.CASE_REGISTER),
             "referrals": has_perm(user, Perm.REFERRAL_DECIDE),
             "audit": has_perm(user, Perm.AUDIT_VIEW),
+            "dashboard": has_perm(user, Perm.DASHBOARD_VIEW),
             "admin": user.is_staff,
         }
     }

@@ -473,7 +473,9 @@ def _flush(builder: _Builder) -> None:
                 recorded_by_id=worker,
             )
         )
-        shares = rng.random() < 0.75
+        returning = CaseStatus.RETURN_IN_PROGRESS in path
+        # A return needs the source mission on board: consent to share, accepted referral.
+        shares = returning or rng.random() < 0.75
         consents.append(
             Consent(
                 case=case,
@@ -506,7 +508,7 @@ def _flush(builder: _Builder) -> None:
         )
         if shares and other and len(path) >= 3:
             decided = len(path) >= 4 or rng.random() < 0.5
-            accepted = decided and rng.random() < 0.9
+            accepted = returning or (decided and rng.random() < 0.9)
             referrals.append(
                 Referral(
                     case=case,

@@ -353,3 +353,15 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
         self.fields["action"].choices = [("", _("Any")), *((a, a) for a in actions)]
+
+
+class ClosureRequestForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Closure reason"), choices=ClosureReason.choices)
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ClosureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

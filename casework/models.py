@@ -281,6 +281,17 @@ class CaseEvent(models.Model):
         SCREENING_CONFIRMED = "screening_confirmed", _("Screening determination confirmed")
         SCREENING_RETURNED = "screening_returned", _("Screening returned for changes")
         SCREENING_CORRECTED = "screening_corrected", _("Screening correction submitted")
+        ASSISTANCE_SUBMITTED = "assistance_submitted", _("Assistance interview submitted")
+        SERVICE_RECORDED = "service_recorded", _("Service recorded")
+        SERVICE_UPDATED = "service_updated", _("Service updated")
+        RETURN_PLANNED = "return_planned", _("Return planned")
+        RETURN_CANCELLED = "return_cancelled", _("Return cancelled")
+        ARRIVAL_CONFIRMED = "arrival_confirmed", _("Arrival confirmed")
+        REINTEGRATION_PLANNED = "reintegration_planned", _("Reintegration plan made")
+        FOLLOW_UP_RECORDED = "follow_up_recorded", _("Follow-up visit recorded")
+        FOLLOW_UP_MISSED = "follow_up_missed", _("Follow-up visit missed")
+        CLOSURE_REQUESTED = "closure_requested", _("Closure requested")
+        CLOSURE_REJECTED = "closure_rejected", _("Closure request rejected")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
@@ -382,7 +393,11 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["to_mission", "status"])]
+        indexes = [
+            models.Index(fields=["to_mission", "status"]),
+            # The access policy asks, for each case, whether a mission accepted it.
+            models.Index(fields=["case", "status", "to_mission"], name="referral_case_access"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(from_mission=models.F("to_mission")), name="referral_not_to_self"
@@ -404,6 +419,45 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral #{self.pk} ({self.status})"
+
+
+class ClosureRequest(models.Model):
+    """A caseworker's request to close a case; a mission manager approves or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="closure_requests")
+    reason = models.CharField(_("closure reason"), max_length=30, choices=ClosureReason.choices)
+    note = EncryptedTextField(_("note"), max_length=2000, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="closure_one_pending_per_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_by__isnull=False),
+                name="closure_decision_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure request #{self.pk} ({self.status})"
 
 
 class AuditEvent(models.Model):

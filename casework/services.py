@@ -18,6 +18,7 @@ from casework.models import (
     CaseNumberSequence,
     CaseStatus,
     ClosureReason,
+    ClosureRequest,
     Consent,
     ConsentPurpose,
     Mission,
@@ -33,13 +34,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ELIGIBLE: frozenset({S.ASSISTANCE, S.CLOSED}),
     S.NOT_ELIGIBLE: frozenset({S.CLOSED}),
     S.ASSISTANCE: frozenset({S.RETURN_IN_PROGRESS, S.CLOSED}),
-    S.RETURN_IN_PROGRESS: frozenset({S.RETURNED, S.CLOSED}),
+    S.RETURN_IN_PROGRESS: frozenset({S.RETURNED, S.ASSISTANCE, S.CLOSED}),
     S.RETURNED: frozenset({S.REINTEGRATION, S.CLOSED}),
     S.REINTEGRATION: frozenset({S.CLOSED}),
     S.CLOSED: frozenset(),
 }
 # Determinations and closure are a mission manager's decision.
 DECISION_STATUSES = frozenset({S.ELIGIBLE, S.NOT_ELIGIBLE, S.CLOSED})
+# Statuses a person may set by hand; the others follow from a workflow (a confirmed
+# screening, a planned return, a confirmed arrival, a reintegration plan).
+MANUAL_STATUSES = frozenset({S.UNDER_SCREENING, S.ASSISTANCE, S.CLOSED})
 
 PERSON_IDENTIFIER_FIELDS = (
     "given_names",
@@ -272,7 +276,8 @@ def case_update(
 
 
 def allowed_transitions(case: Case, *, can_decide: bool) -> list[str]:
-    targets = TRANSITIONS[case.status]
+    """Statuses offered on the case page's status form."""
+    targets = TRANSITIONS[case.status] & MANUAL_STATUSES
     if not can_decide:
         targets = targets - DECISION_STATUSES
     return [s for s in S.values if s in targets]
@@ -498,3 +503,77 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
         obj=referral,
     )
     return referral
+
+
+@transaction.atomic
+def closure_request(*, actor: User, case: Case, reason: str, note: str = "") -> ClosureRequest:
+    """Ask the mission manager to close the case for a reason."""
+    mission = acting_mission(actor, case, Perm.CASE_TRANSITION)
+    if mission is None:
+        raise PermissionDenied
+    if case.status == S.CLOSED:
+        raise ValidationError(_("The case is already closed."))
+    if reason not in ClosureReason.values:
+        raise ValidationError({"reason": _("Choose why the case should be closed.")})
+    if case.closure_requests.filter(status=ClosureRequest.Status.PENDING).exists():
+        raise ValidationError(_("A closure request is already awaiting the manager's approval."))
+    request = ClosureRequest.objects.create(case=case, reason=reason, note=note, requested_by=actor)
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        mission_id=mission,
+        kind=CaseEvent.Kind.CLOSURE_REQUESTED,
+        note=request.get_reason_display(),
+    )
+    audit_record(
+        action=Action.CLOSURE_REQUESTED,
+        actor=actor,
+        case=case,
+        mission=mission,
+        obj=request,
+        detail={"reason": reason},
+    )
+    return request
+
+
+@transaction.atomic
+def closure_decide(
+    *, actor: User, request: ClosureRequest, approve: bool, note: str = ""
+) -> ClosureRequest:
+    """A mission manager approves (closing the case) or rejects a closure request."""
+    request = ClosureRequest.objects.select_for_update().select_related("case").get(pk=request.pk)
+    case = request.case
+    if not case_missions_for(actor, case, Perm.CASE_DECIDE):
+        raise PermissionDenied
+    if request.status != ClosureRequest.Status.PENDING:
+        raise ValidationError(_("This closure request has already been decided."))
+    if approve:
+        case_transition(
+            actor=actor,
+            case=case,
+            to_status=S.CLOSED,
+            expected_version=case.version,
+            closure_reason=request.reason,
+            note=note or request.note,
+        )
+    request.status = ClosureRequest.Status.APPROVED if approve else ClosureRequest.Status.REJECTED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if not approve:
+        CaseEvent.objects.create(
+            case=case,
+            actor=actor,
+            mission_id=acting_mission(actor, case, Perm.CASE_DECIDE),
+            kind=CaseEvent.Kind.CLOSURE_REJECTED,
+            note=note,
+        )
+    audit_record(
+        action=Action.CLOSURE_APPROVED if approve else Action.CLOSURE_REJECTED,
+        actor=actor,
+        case=case,
+        obj=request,
+        detail={"reason": request.reason},
+    )
+    return request

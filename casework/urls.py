@@ -19,6 +19,12 @@ urlpatterns = [
         name="consent_withdraw",
     ),
     path("cases/<uuid:public_id>/refer/", views.referral_create, name="referral_create"),
+    path("cases/<uuid:public_id>/closure/", views.closure_request, name="closure_request"),
+    path(
+        "cases/<uuid:public_id>/closure/<int:request_id>/decide/",
+        views.closure_decide,
+        name="closure_decide",
+    ),
     path("referrals/", views.referral_inbox, name="referral_inbox"),
     path("referrals/<int:referral_id>/decide/", views.referral_decide, name="referral_decide"),
     path("audit/", views.audit_log, name="audit_log"),

@@ -31,6 +31,8 @@ from casework.forms import (
     CaseFilterForm,
     CaseRegisterForm,
     CaseTransitionForm,
+    ClosureDecisionForm,
+    ClosureRequestForm,
     ConsentForm,
     ConsentWithdrawForm,
     IdentifierSearchForm,
@@ -38,13 +40,13 @@ from casework.forms import (
     ReferralDecisionForm,
     ReferralForm,
 )
-from casework.models import Consent, Mission
+from casework.models import ClosureRequest, Consent, Mission
 from casework.panels import case_panels
 
 SEARCH_RESULT_LIMIT = 50
 
 
-def _apply_service_errors(form, error: ValidationError) -> None:
+def apply_service_errors(form, error: ValidationError) -> None:
     """Show a service's refusal beside the field it concerns, or above the form."""
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -168,7 +170,7 @@ def case_register(request: HttpRequest) -> HttpResponse:
                 person=form.person_data(on=data["registered_on"]),
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request, _("Case %(number)s registered.") % {"number": case.case_number}
@@ -241,7 +243,7 @@ def case_edit(request: HttpRequest, public_id) -> HttpResponse:
                 registered_on=data["registered_on"],
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("case_detail", public_id=case.public_id)
@@ -273,7 +275,7 @@ def case_transition(request: HttpRequest, public_id) -> HttpResponse:
         except PermissionDenied:
             raise
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Status changed."))
             return redirect("case_detail", public_id=case.public_id)
@@ -291,7 +293,7 @@ def consent_record(request: HttpRequest, public_id) -> HttpResponse:
         try:
             services.consent_record(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Consent recorded."))
             return redirect("case_detail", public_id=case.public_id)
@@ -316,7 +318,7 @@ def consent_withdraw(request: HttpRequest, public_id, consent_id: int) -> HttpRe
                 actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Withdrawal recorded."))
             return redirect("case_detail", public_id=case.public_id)
@@ -343,7 +345,7 @@ def referral_create(request: HttpRequest, public_id) -> HttpResponse:
         try:
             services.referral_create(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Referral sent."))
             return redirect("case_detail", public_id=case.public_id)
@@ -401,3 +403,53 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "casework/audit_log.html",
         {"filters": filters, "page": page, "query": query.urlencode()},
     )
+
+
+@requires(Perm.CASE_TRANSITION)
+@require_http_methods(["GET", "POST"])
+def closure_request(request: HttpRequest, public_id) -> HttpResponse:
+    case = access_case(request.user, public_id, Perm.CASE_TRANSITION)
+    form = ClosureRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.closure_request(actor=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Closure requested; a mission manager approves it."))
+            return redirect("case_detail", public_id=case.public_id)
+    return render(
+        request,
+        "_form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "title": _("Request the closure of the case"),
+            "submit": _("Request closure"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@requires(Perm.CASE_DECIDE)
+@require_POST
+def closure_decide(request: HttpRequest, public_id, request_id: int) -> HttpResponse:
+    case = access_case(request.user, public_id, Perm.CASE_DECIDE)
+    try:
+        closure = case.closure_requests.get(pk=request_id)
+    except ClosureRequest.DoesNotExist as missing:
+        raise Http404 from missing
+    form = ClosureDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or reject the request."))
+        return redirect("case_detail", public_id=case.public_id)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.closure_decide(
+            actor=request.user, request=closure, approve=approve, note=form.cleaned_data["note"]
+        )
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    else:
+        messages.success(request, _("Case closed.") if approve else _("Closure request rejected."))
+    return redirect("case_detail", public_id=case.public_id)

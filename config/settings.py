@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "formtools",
     "casework",
     "screening",
+    "assistance",
 ]
 
 MIDDLEWARE = [
