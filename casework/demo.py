@@ -242,7 +242,12 @@ class _Builder:
         self.rng = rng
         self.missions = missions
         self.staff = staff  # mission id -> [caseworker id, manager id]
+        # Continue the numbering of cases already in the database.
         self.sequences: dict[tuple[int, int], int] = defaultdict(int)
+        for mission_id, year, last in CaseNumberSequence.objects.values_list(
+            "mission_id", "year", "last_value"
+        ):
+            self.sequences[(mission_id, year)] = last
         self.people: list[Person] = []
         self.cases: list[Case] = []
         self.case_plans: list[tuple[Case, list[str]]] = []
