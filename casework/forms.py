@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.conf.locale import LANG_INFO
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -28,10 +29,14 @@ def country_choices():
 
 
 def language_choices():
+    # Django's own catalogue translates the language names.
     named = sorted(
-        (code, info["name"])
-        for code, info in LANG_INFO.items()
-        if len(code) == 2 and "name" in info
+        (
+            (code, gettext(info["name"]))
+            for code, info in LANG_INFO.items()
+            if len(code) == 2 and "name" in info
+        ),
+        key=lambda item: item[1],
     )
     return [("", _("Unknown")), *named]
 

@@ -1,6 +1,7 @@
 """Showing answers to people: labels for codes, countries and languages."""
 
 from django.conf.locale import LANG_INFO
+from django.utils.translation import gettext
 from django_countries import countries
 
 from interviews.questionnaire import (
@@ -20,7 +21,8 @@ def _country(code: str) -> str:
 
 
 def _language(code: str) -> str:
-    return LANG_INFO.get(code, {}).get("name", code)
+    name = LANG_INFO.get(code, {}).get("name")
+    return gettext(name) if name else code
 
 
 def display(question: Question, value) -> str:

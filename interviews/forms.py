@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -14,9 +15,17 @@ BLANK = [("", "—")]
 
 
 class RouteWidget(forms.MultiWidget):
+    use_fieldset = True
+
     def __init__(self, attrs=None):
         choices = [("", "—"), *countries]
-        super().__init__([forms.Select(choices=choices) for _ in range(qn.ROUTE_LENGTH)], attrs)
+        selects = [
+            forms.Select(
+                choices=choices, attrs={"aria-label": format_lazy("{} {}", _("Country"), n + 1)}
+            )
+            for n in range(qn.ROUTE_LENGTH)
+        ]
+        super().__init__(selects, attrs)
 
     def decompress(self, value):
         value = list(value or [])
@@ -32,6 +41,9 @@ class RouteField(forms.MultiValueField):
         codes = [("", "—"), *countries]
         fields = [forms.ChoiceField(choices=codes, required=False) for _ in range(qn.ROUTE_LENGTH)]
         super().__init__(fields=fields, require_all_fields=False, **kwargs)
+        # Each box is named after the question, as the group's legend is not read per box.
+        for number, select in enumerate(self.widget.widgets, start=1):
+            select.attrs["aria-label"] = format_lazy("{}, {} {}", self.label, _("country"), number)
 
     def compress(self, data_list):
         codes = list(data_list or [])

@@ -73,8 +73,17 @@ class InterviewWizard(WizardView):
     def _remember(self, form) -> None:
         answers = self.answers
         answers.update_section(form.section, form.cleaned_data)
-        self.storage.extra_data = {**self.storage.extra_data, "answers": answers.as_dict()}
+        self._mark(form.section.key, complete=True, answers=answers)
         self.section_saved(form)
+
+    def _mark(self, step: str, *, complete: bool, answers: Answers | None = None) -> None:
+        extra = dict(self.storage.extra_data)
+        completed = set(extra.get("completed", []))
+        (completed.add if complete else completed.discard)(step)
+        extra["completed"] = sorted(completed)
+        if answers is not None:
+            extra["answers"] = answers.as_dict()
+        self.storage.extra_data = extra
 
     def section_saved(self, form) -> None:
         """Hook: a valid section was stored (e.g. record consent on the case)."""
@@ -157,6 +166,8 @@ class InterviewWizard(WizardView):
         form = self.get_form(data=self.request.POST)
         if form.is_valid():
             self._remember(form)
+        else:
+            self._mark(self.steps.current, complete=False)
         self.storage.set_step_data(self.steps.current, form.data)
 
     def render_goto_step(self, goto_step, **kwargs):
@@ -172,7 +183,7 @@ class InterviewWizard(WizardView):
                 "title": self.title,
                 "sections": self.questionnaire.sections,
                 "section": form.section,
-                "visited": set(self.storage.data.get("step_data", {})),
+                "completed": set(self.storage.extra_data.get("completed", [])),
             }
         )
         return context

@@ -237,6 +237,7 @@ SECTIONS: tuple[Section, ...] = (
                 "rationale",
                 _("Rationale"),
                 TEXT,
+                allow_missing=False,
                 help=_("Required when the determination differs from the suggestion."),
             ),
         ),

@@ -186,6 +186,11 @@ def screening_review(
         raise PermissionDenied
     if version.status != ScreeningVersion.Status.SUBMITTED:
         raise ValidationError(_("This form is not awaiting confirmation."))
+    if confirm and version.interviewer_id == actor.pk:
+        # Four eyes: the person who conducted the interview does not confirm its outcome.
+        raise ValidationError(
+            _("The determination is confirmed by a manager other than the interviewer.")
+        )
     if confirm:
         target = OUTCOME.get(version.determination)
         if target is None:
