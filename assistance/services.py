@@ -26,7 +26,12 @@ from casework.audit import Action, audit_record
 from casework.models import Case, CaseEvent, CaseStatus, Mission, Referral, User
 from casework.services import ConcurrentEditError, acting_mission, case_transition
 from interviews.questionnaire import Answers
-from interviews.services import DraftConflict, stored_answers, wizard_state
+from interviews.services import (
+    DraftConflict,
+    correction_draft_open,
+    stored_answers,
+    wizard_state,
+)
 
 S = CaseStatus
 ASSISTED = {S.ELIGIBLE, S.ASSISTANCE, S.RETURN_IN_PROGRESS, S.RETURNED, S.REINTEGRATION}
@@ -172,30 +177,17 @@ def assistance_interview_submit(
 @transaction.atomic
 def assistance_interview_correct(*, actor: User, version: AssistanceVersion) -> AssistanceDraft:
     case = version.case
-    existing = AssistanceDraft.objects.filter(case=case).first()
-    if existing:
-        return existing
     latest = case.assistance_interviews.order_by("-number").first()
     if latest.pk != version.pk:
         raise ValidationError(_("Only the latest version can be corrected."))
-    mission = _mission_for(actor, case)
-    draft = AssistanceDraft.objects.create(
-        case=case,
-        mission_id=mission,
-        state=wizard_state(stored_answers(QUESTIONNAIRE, version), complete=True),
-        corrects=version,
-        started_by=actor,
-        updated_by=actor,
-    )
-    audit_record(
-        action=Action.ASSISTANCE_CORRECTION_STARTED,
+    return correction_draft_open(
         actor=actor,
-        case=case,
-        mission=mission,
-        obj=draft,
-        detail={"version": version.number},
+        version=version,
+        draft_model=AssistanceDraft,
+        questionnaire=QUESTIONNAIRE,
+        mission_id=_mission_for(actor, case),
+        action=Action.ASSISTANCE_CORRECTION_STARTED,
     )
-    return draft
 
 
 # Services -----------------------------------------------------------------------------

@@ -82,3 +82,30 @@ def draft_save(
         detail={"step": step},
     )
     return draft
+
+
+def correction_draft_open(
+    *, actor: User, version, draft_model, questionnaire, mission_id: int, action: str
+) -> InterviewDraft:
+    """Open a draft that corrects a submitted version, pre-filled with its answers."""
+    case = version.case
+    existing = draft_model.objects.filter(case=case).first()
+    if existing:
+        return existing
+    draft = draft_model.objects.create(
+        case=case,
+        mission_id=mission_id,
+        state=wizard_state(stored_answers(questionnaire, version), complete=True),
+        corrects=version,
+        started_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        case=case,
+        mission=mission_id,
+        obj=draft,
+        detail={"version": version.number},
+    )
+    return draft

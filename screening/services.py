@@ -12,7 +12,12 @@ from casework.audit import Action, audit_record
 from casework.models import Case, CaseEvent, CaseStatus, ConsentPurpose, User
 from casework.services import acting_mission, case_transition, consent_in_force, consent_record
 from interviews.questionnaire import Answers
-from interviews.services import DraftConflict, stored_answers, wizard_state
+from interviews.services import (
+    DraftConflict,
+    correction_draft_open,
+    stored_answers,
+    wizard_state,
+)
 from screening.models import ScreeningDraft, ScreeningVersion
 from screening.questionnaire import QUESTIONNAIRE, answers
 from screening.rules import assess
@@ -259,24 +264,11 @@ def screening_correct(*, actor: User, version: ScreeningVersion) -> ScreeningDra
     case = version.case
     if version.status not in (ScreeningVersion.Status.SUBMITTED, ScreeningVersion.Status.CONFIRMED):
         raise ValidationError(_("Only the current form can be corrected."))
-    existing = ScreeningDraft.objects.filter(case=case).first()
-    if existing:
-        return existing
-    mission = _mission_for(actor, case)
-    draft = ScreeningDraft.objects.create(
-        case=case,
-        mission_id=mission,
-        state=wizard_state(stored_answers(QUESTIONNAIRE, version), complete=True),
-        corrects=version,
-        started_by=actor,
-        updated_by=actor,
-    )
-    audit_record(
-        action=Action.SCREENING_CORRECTION_STARTED,
+    return correction_draft_open(
         actor=actor,
-        case=case,
-        mission=mission,
-        obj=draft,
-        detail={"version": version.number},
+        version=version,
+        draft_model=ScreeningDraft,
+        questionnaire=QUESTIONNAIRE,
+        mission_id=_mission_for(actor, case),
+        action=Action.SCREENING_CORRECTION_STARTED,
     )
-    return draft
