@@ -123,7 +123,6 @@ PREFILLED_FROM_SCREENING = {
     "risk_to_family": "risk_to_family",
     "children": "children",
     "education": "education",
-    "preferred_country": "citizenship",
 }
 
 
