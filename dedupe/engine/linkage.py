@@ -333,7 +333,7 @@ def estimate_m(levels: dict[str, np.ndarray], u: dict) -> dict[str, list[float]]
 
 
 def estimate_prior(model: "Model", t: "Table", pairs: np.ndarray, levels) -> float:
-    """Probability that two random records match: EM over all pairs, non-candidates as non-matches."""
+    """Chance that two random records match: EM over all pairs, non-candidates as non-matches."""
     n = len(t)
     possible = n * (n - 1) / 2
     prior = min(1 / max(n, 2), 0.5)

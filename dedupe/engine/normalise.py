@@ -21,7 +21,7 @@ PARTICLES = frozenset(
     {
         "al", "el", "bin", "ibn", "bint", "abu", "van", "von", "der", "den", "de", "del",
         "della", "di", "da", "dos", "das", "du", "la", "le", "mr", "mrs", "ms", "miss",
-        "thi", "van", "binti",
+        "thi", "binti",
     }
 )  # fmt: skip
 # Spelling variants that transliteration systems disagree on, folded before phonetics.
