@@ -162,7 +162,14 @@ def candidate_pairs(t: Table, max_block: int = MAX_BLOCK) -> np.ndarray:
 
 FIELDS = ("given", "family", "dob", "sex", "citizenship")
 NAME_LEVELS = ("exact", "very close", "close", "sounds alike", "different")
-DOB_LEVELS = ("exact", "day and month swapped", "same year and month", "within a year", "different")
+DOB_LEVELS = (
+    "exact",
+    "day and month swapped",
+    "same year and month",
+    "same year",
+    "within a year",
+    "different",
+)
 
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -198,8 +205,9 @@ def compare(t: Table, pairs: np.ndarray, other: Table | None = None) -> dict[str
     }
     y1, y2 = t.year[i], other.year[j]
     m1, m2, d1, d2 = t.month[i], other.month[j], t.day[i], other.day[j]
-    dob = np.full(len(i), 4, dtype=np.int8)
-    dob[(y1 > 0) & (y2 > 0) & (np.abs(y1 - y2) <= 1)] = 3
+    dob = np.full(len(i), 5, dtype=np.int8)
+    dob[(y1 > 0) & (y2 > 0) & (np.abs(y1 - y2) <= 1)] = 4
+    dob[(y1 > 0) & (y1 == y2)] = 3
     full = (m1 > 0) & (m2 > 0)
     dob[full & (y1 == y2) & (m1 == m2)] = 2
     dob[full & (y1 == y2) & (m1 == d2) & (d1 == m2)] = 1
@@ -275,7 +283,18 @@ def _level_sizes(name: str) -> int:
     return 3
 
 
+# Used for a field that no training session could estimate (for example when every name
+# is common, so pairs agreeing on names are mostly different people).
+PRIOR_M = {
+    "dob": [0.80, 0.02, 0.02, 0.09, 0.04, 0.03],
+    "sex": [0.97, 0.03],
+    "citizenship": [0.9, 0.1],
+}
+
+
 def _default_m(name: str) -> np.ndarray:
+    if name in PRIOR_M:
+        return np.array(PRIOR_M[name])
     size = _level_sizes(name)
     decreasing = np.array([0.9 * (0.25**k) for k in range(size)])
     decreasing[-1] = max(decreasing[-1], 0.01)
@@ -285,7 +304,9 @@ def _default_m(name: str) -> np.ndarray:
 def _em(levels: dict[str, np.ndarray], u: dict, fields: list[str], iterations: int = 25) -> dict:
     """m probabilities of the given fields by EM over pairs (u held fixed)."""
     m = {name: _default_m(name) for name in fields}
-    prior = 0.5
+    # Start from "matches are a minority that agree": EM then keeps the match class on
+    # agreement instead of settling on the larger, chance-agreeing group.
+    prior = 0.05
     n = len(next(iter(levels.values())))
     for _ in range(iterations):
         log_ratio = np.full(n, math.log(prior / (1 - prior)))
@@ -308,21 +329,31 @@ def _em(levels: dict[str, np.ndarray], u: dict, fields: list[str], iterations: i
 # Training sessions: pairs selected by agreement on some fields, EM over the others. A
 # field's m is never estimated from pairs chosen for agreeing on it, which would bias it
 # (the blocking dependence that otherwise drives EM to call every candidate a match).
-SESSIONS = (
-    ("dob", lambda lv: lv["dob"] == 0),
-    ("names", lambda lv: (lv["given"] == 0) & (lv["family"] == 0)),
-)
-SESSION_FIELDS = {"dob": {"dob"}, "names": {"given", "family"}}
+# Pairs agreeing on names count only when the names are rare enough that fewer than one
+# chance agreement is expected in the whole table; with common names that session would
+# mostly hold different people and teach EM that matches disagree on the date of birth.
+# Sex and citizenship go with names, which imply them.
+SESSION_FIELDS = {"dob": {"dob"}, "names": {"given", "family", "sex", "citizenship"}}
 
 
-def estimate_m(levels: dict[str, np.ndarray], u: dict) -> dict[str, list[float]]:
+def _session_pairs(session: str, levels, rare_names) -> np.ndarray:
+    if session == "dob":
+        return levels["dob"] == 0
+    return (levels["given"] == 0) & (levels["family"] == 0) & rare_names
+
+
+def estimate_m(levels: dict[str, np.ndarray], u: dict, rare_names=None) -> dict[str, list[float]]:
     estimates: dict[str, list[np.ndarray]] = defaultdict(list)
-    for session, select in SESSIONS:
-        chosen = select(levels)
+    if rare_names is None:
+        rare_names = np.ones(len(levels["given"]), dtype=bool)
+    for session in SESSION_FIELDS:
+        chosen = _session_pairs(session, levels, rare_names)
         if chosen.sum() < 20:
             continue
         fields = [name for name in levels if name not in SESSION_FIELDS[session]]
         fields = [name for name in fields if (levels[name][chosen] >= 0).any()]
+        if len(fields) < 3:
+            continue  # two latent classes over one or two fields are not identifiable
         subset = {name: levels[name][chosen] for name in levels}
         for name, m in _em(subset, u, fields).items():
             estimates[name].append(m)
@@ -346,19 +377,49 @@ def estimate_prior(model: "Model", t: "Table", pairs: np.ndarray, levels) -> flo
 
 
 def name_frequencies(t: Table) -> dict[str, dict[str, float]]:
+    """How common each name is among people of the same citizenship ("" = overall).
+
+    Names follow nationality, so agreeing on citizenship and on a name that is common in
+    that country is worth less than the two agreements counted apart.
+    """
     frequencies = {}
     for name in ("given", "family"):
-        values, counts = np.unique(getattr(t, name), return_counts=True)
-        total = counts.sum()
-        frequencies[name] = {v: c / total for v, c in zip(values, counts, strict=True) if v}
+        values = getattr(t, name)
+        keys = np.char.add(np.char.add(t.citizenship.astype(str), "|"), values.astype(str))
+        found = {}
+        for group_values, prefix in ((values.astype(str), "|"), (keys, "")):
+            unique, counts = np.unique(group_values, return_counts=True)
+            if prefix:  # overall frequencies, keyed "|name"
+                total = counts.sum()
+                found.update({f"|{v}": c / total for v, c in zip(unique, counts, strict=True)})
+            else:
+                country_totals: dict[str, int] = defaultdict(int)
+                for key, count in zip(unique, counts, strict=True):
+                    country_totals[key.split("|", 1)[0]] += int(count)
+                for key, count in zip(unique, counts, strict=True):
+                    country = key.split("|", 1)[0]
+                    if country:
+                        found[key] = count / country_totals[country]
+        frequencies[name] = found
     return frequencies
+
+
+def _name_tf(frequency: dict, citizenship: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    result = np.empty(len(values))
+    for index, (country, value) in enumerate(zip(citizenship, values, strict=True)):
+        result[index] = frequency.get(f"{country}|{value}") or frequency.get(f"|{value}") or 1 / n
+    return result
 
 
 def fit(t: Table, pairs: np.ndarray | None = None, *, seed: int = 7) -> Model:
     pairs = candidate_pairs(t) if pairs is None else pairs
     u = estimate_u(t, seed=seed)
     levels = compare(t, pairs)
-    model = Model(m=estimate_m(levels, u), u=u, prior=0.5, name_frequency=name_frequencies(t))
+    frequency = name_frequencies(t)
+    given_f = np.array([frequency["given"].get(f"|{v}", 0.0) for v in t.given[pairs[:, 0]]])
+    family_f = np.array([frequency["family"].get(f"|{v}", 0.0) for v in t.family[pairs[:, 0]]])
+    rare = len(t) * len(t) * given_f * family_f / 2 < 1
+    model = Model(m=estimate_m(levels, u, rare), u=u, prior=0.5, name_frequency=frequency)
     model.prior = estimate_prior(model, t, pairs, levels)
     return model
 
@@ -385,12 +446,12 @@ def weights(
             # Term frequency: agreeing on a rare name says more than agreeing on a common one.
             exact = values == 0
             if exact.any():
-                frequency = model.name_frequency[name]
-                shared = getattr(t, name)[pairs[exact, 0]]
-                tf = np.array([frequency.get(v, 1 / max(len(t), 1)) for v in shared])
-                part[exact] = np.log2(model.m[name][0]) - np.log2(
-                    np.maximum(tf, model.u[name][0] / 4)
-                )
+                rows = pairs[exact]
+                same_country = t.citizenship[rows[:, 0]] == other.citizenship[rows[:, 1]]
+                country = np.where(same_country, t.citizenship[rows[:, 0]], "")
+                names = getattr(t, name)[rows[:, 0]]
+                tf = _name_tf(model.name_frequency[name], country, names, len(t))
+                part[exact] = np.log2(model.m[name][0]) - np.log2(np.maximum(tf, 1e-6))
         parts[name] = part
         total += part
     return total, parts
