@@ -13,3 +13,8 @@ class AssistanceConfig(AppConfig):
 
         register_case_panel("assistance/_case_panel.html", assistance_panel, order=20)
         register_demo_extension(seed_assistance)
+
+        from assistance.services import follow_ups_cancel
+        from casework.services import register_on_close
+
+        register_on_close(follow_ups_cancel)

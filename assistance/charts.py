@@ -8,7 +8,7 @@ matplotlib took about 200 ms per chart, most of the dashboard's time budget.
 from html import escape
 
 _COLOURS = {"economic": "#0b5cad", "social": "#1e7b34", "psychosocial": "#b36b00"}
-_FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+_FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
@@ -21,7 +21,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
 
 def bar_chart(rows: list[tuple[str, int]], title: str) -> str:
     """Horizontal bars, one per (label, count)."""
-    label_width, bar_width, row_height = 190, 260, 20
+    label_width, bar_width, row_height = 150, 150, 20
     height = max(len(rows), 1) * row_height + 24
     peak = max((n for _label, n in rows), default=0) or 1
     body = []
@@ -42,7 +42,7 @@ def bar_chart(rows: list[tuple[str, int]], title: str) -> str:
 
 def score_chart(series: dict[str, list[tuple[int, float]]], labels: dict, title: str) -> str:
     """One line per dimension: average score (0–1) against months since return."""
-    left, top, width, height = 36, 10, 360, 170
+    left, top, width, height = 32, 10, 230, 150
     months = [m for points in series.values() for m, _score in points]
     last = max(months, default=12) or 12
 

@@ -186,6 +186,7 @@ class FollowUpVisit(models.Model):
         SCHEDULED = "scheduled", _("Scheduled")
         DONE = "done", _("Done")
         MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled: case closed")
 
     plan = models.ForeignKey(ReintegrationPlan, on_delete=models.PROTECT, related_name="visits")
     due_on = models.DateField(_("due on"))
@@ -205,7 +206,7 @@ class FollowUpVisit(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["scheduled", "missed"],
+                    status__in=["scheduled", "missed", "cancelled"],
                     visited_on__isnull=True,
                     score_economic__isnull=True,
                 )

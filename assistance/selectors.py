@@ -66,7 +66,8 @@ def assistance_panel(user: User, case: Case) -> dict:
             and acts_for(user, case, Perm.CASE_EDIT, m.to_mission_id)
             for m in movements
         ),
-        "can_follow_up": bool(plan and acts_for(user, case, Perm.CASE_EDIT, plan.mission_id)),
+        "can_follow_up": bool(plan and acts_for(user, case, Perm.CASE_EDIT, plan.mission_id))
+        and case.status != CaseStatus.CLOSED,
         "pending_closure": pending_closure,
         "can_request_closure": bool(case_missions_for(user, case, Perm.CASE_TRANSITION))
         and case.status != CaseStatus.CLOSED

@@ -488,7 +488,16 @@ def reintegration_plan(
 def _plan_mission(actor: User, plan: ReintegrationPlan) -> int:
     if not acts_for(actor, plan.case, Perm.CASE_EDIT, plan.mission_id):
         raise PermissionDenied
+    if Case.objects.filter(pk=plan.case_id, status=S.CLOSED).exists():
+        raise ValidationError(_("The case is closed: no more follow-up visits."))
     return plan.mission_id
+
+
+def follow_ups_cancel(case: Case) -> int:
+    """When a case closes, its visits still scheduled will not take place."""
+    return FollowUpVisit.objects.filter(
+        plan__case=case, status=FollowUpVisit.Status.SCHEDULED
+    ).update(status=FollowUpVisit.Status.CANCELLED)
 
 
 @transaction.atomic

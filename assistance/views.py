@@ -30,7 +30,7 @@ from assistance.forms import (
 )
 from assistance.models import AssistanceDraft, FollowUpVisit, ServiceRecord
 from assistance.questionnaire import QUESTIONNAIRE
-from casework.access import Perm, access_case, has_perm, mission_ids_with, requires
+from casework.access import Perm, access_case, acts_for, has_perm, mission_ids_with, requires
 from casework.audit import Action, audit_record
 from casework.models import Mission
 from casework.views import apply_service_errors
@@ -128,8 +128,13 @@ def assistance_summary(request: HttpRequest, public_id, number: int) -> HttpResp
         detail={"version": version.number},
     )
     answers = stored_answers(QUESTIONNAIRE, version)
+    questions = QUESTIONNAIRE.questions
     corrections = [
-        (QUESTIONNAIRE.questions[key], change)
+        (
+            questions[key],
+            display.shown(questions[key], change["from"]),
+            display.shown(questions[key], change["to"]),
+        )
         for key, change in version.screening_corrections.items()
     ]
     return render(
@@ -227,6 +232,8 @@ def service_edit(request: HttpRequest, public_id, service_id: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def return_plan(request: HttpRequest, public_id) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
+    if not acts_for(request.user, case, Perm.CASE_EDIT, case.destination_mission_id):
+        raise Http404  # the destination mission plans the return
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -251,6 +258,8 @@ def _movement(case, movement_id):
 def return_arrival(request: HttpRequest, public_id, movement_id: int) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
     movement = _movement(case, movement_id)
+    if not acts_for(request.user, case, Perm.CASE_EDIT, movement.to_mission_id):
+        raise Http404  # only the receiving mission confirms an arrival
     form = ArrivalForm(request.POST or None, initial={"arrival_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -272,6 +281,8 @@ def return_arrival(request: HttpRequest, public_id, movement_id: int) -> HttpRes
 def return_cancel(request: HttpRequest, public_id, movement_id: int) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
     movement = _movement(case, movement_id)
+    if not acts_for(request.user, case, Perm.CASE_EDIT, movement.from_mission_id):
+        raise Http404  # only the sending mission cancels a return
     form = CancelReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -295,6 +306,8 @@ def return_cancel(request: HttpRequest, public_id, movement_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def reintegration_plan(request: HttpRequest, public_id) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
+    if not selectors.assistance_panel(request.user, case)["can_plan_reintegration"]:
+        raise Http404  # the receiving mission plans reintegration once the person arrived
     form = ReintegrationPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -321,6 +334,8 @@ def _visit(case, visit_id):
 def follow_up_record(request: HttpRequest, public_id, visit_id: int) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
     visit = _visit(case, visit_id)
+    if not acts_for(request.user, case, Perm.CASE_EDIT, visit.plan.mission_id):
+        raise Http404  # follow-up visits belong to the mission running reintegration
     form = FollowUpForm(request.POST or None, initial={"visited_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:

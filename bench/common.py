@@ -70,7 +70,9 @@ def create_database(url: str) -> None:
 def drop_database(url: str) -> None:
     admin, name = _split(url)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def seed_state(url: str) -> tuple[int, bool]:
@@ -108,7 +110,13 @@ def prepare_database(url: str, *, reseed: bool = False) -> dict:
         print(f"[setup] creating database {name}", flush=True)
         create_database(url)
     print("[setup] manage.py migrate", flush=True)
-    manage(url, "migrate", "--verbosity", "0")
+    try:
+        manage(url, "migrate", "--verbosity", "0")
+    except subprocess.CalledProcessError:
+        raise SystemExit(
+            f"manage.py migrate failed on {name}. If migrations were rewritten since the"
+            " database was seeded, start again with --reseed."
+        ) from None
     cases, complete = seed_state(url)
     if cases and not complete:
         print(

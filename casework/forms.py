@@ -20,6 +20,7 @@ from casework.models import (
     Sex,
 )
 from casework.services import PersonData
+from casework.widgets import FastSelect
 
 OLDEST_BIRTH = date(1900, 1, 1)
 
@@ -64,15 +65,17 @@ class PersonFieldsForm(forms.Form):
     sex = forms.ChoiceField(label=_("Sex/gender"), choices=[("", "—"), *Sex.choices])
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
     estimated_age = forms.IntegerField(
-        label=_("Estimated age (if the date of birth is unknown)"),
+        label=_("Estimated age at registration (if the date of birth is unknown)"),
         required=False,
         min_value=0,
         max_value=120,
     )
     place_of_birth = forms.CharField(label=_("Place of birth"), max_length=150, required=False)
-    citizenship = forms.ChoiceField(label=_("Citizenship"), choices=country_choices, required=False)
+    citizenship = forms.ChoiceField(
+        label=_("Citizenship"), choices=country_choices, required=False, widget=FastSelect
+    )
     preferred_language = forms.ChoiceField(
-        label=_("Preferred language"), choices=language_choices, required=False
+        label=_("Preferred language"), choices=language_choices, required=False, widget=FastSelect
     )
     document_type = forms.ChoiceField(
         label=_("Identity document type"),
@@ -137,7 +140,8 @@ class PersonFieldsForm(forms.Form):
         )
 
     @staticmethod
-    def initial_from(person) -> dict:
+    def initial_from(person, *, on: date) -> dict:
+        """Initial values to edit a person; an estimated age is given as of `on` (registration)."""
         initial = {
             field: getattr(person, field)
             for field in (
@@ -158,7 +162,7 @@ class PersonFieldsForm(forms.Form):
         }
         initial["citizenship"] = str(person.citizenship or "")
         if person.birth_year_estimated and person.birth_year:
-            initial["estimated_age"] = timezone.localdate().year - person.birth_year
+            initial["estimated_age"] = on.year - person.birth_year
         return initial
 
 
@@ -179,7 +183,10 @@ class CaseFieldsForm(forms.Form):
         help_text=_("Where the person comes from and would return to, if known."),
     )
     country_of_exploitation = forms.ChoiceField(
-        label=_("Country of exploitation"), choices=country_choices, required=False
+        label=_("Country of exploitation"),
+        choices=country_choices,
+        required=False,
+        widget=FastSelect,
     )
     identified_on = forms.DateField(label=_("Identified on"), widget=DateInput())
     registered_on = forms.DateField(label=_("Registered on"), widget=DateInput())

@@ -312,6 +312,9 @@ def case_transition(
     case.status = to_status
     case.closure_reason = closure_reason
     case.save(update_fields=["status", "closure_reason", "updated_at"])
+    if to_status == S.CLOSED:
+        for callback in _ON_CLOSE:
+            callback(case)
     mission = acting_mission(actor, case, Perm.CASE_TRANSITION)
     CaseEvent.objects.create(
         case=case,
@@ -415,6 +418,8 @@ def referral_create(*, actor: User, case: Case, to_mission: Mission, note: str =
     from_mission = acting_mission(actor, case, Perm.REFERRAL_CREATE)
     if from_mission is None:
         raise PermissionDenied
+    if case.status == S.CLOSED:
+        raise ValidationError(_("A closed case is not referred."))
     if not consent_in_force(case, ConsentPurpose.SHARING):
         raise ValidationError(
             _(
@@ -503,6 +508,16 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
         obj=referral,
     )
     return referral
+
+
+# Other apps wind down their part of a case when it closes (e.g. scheduled visits).
+_ON_CLOSE: list = []
+
+
+def register_on_close(callback) -> None:
+    """Register `callback(case)`, called inside the transaction that closes a case."""
+    if callback not in _ON_CLOSE:
+        _ON_CLOSE.append(callback)
 
 
 @transaction.atomic

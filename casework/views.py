@@ -40,7 +40,7 @@ from casework.forms import (
     ReferralDecisionForm,
     ReferralForm,
 )
-from casework.models import ClosureRequest, Consent, Mission
+from casework.models import CaseStatus, ClosureRequest, Consent, Mission
 from casework.panels import case_panels
 
 SEARCH_RESULT_LIMIT = 50
@@ -185,6 +185,7 @@ def _case_context(request: HttpRequest, case) -> dict:
     can_decide = bool(case_missions_for(user, case, Perm.CASE_DECIDE))
     can_transition = bool(case_missions_for(user, case, Perm.CASE_TRANSITION))
     targets = services.allowed_transitions(case, can_decide=can_decide) if can_transition else []
+    closed = case.status == CaseStatus.CLOSED
     return {
         "case": case,
         "person": case.person,
@@ -192,9 +193,9 @@ def _case_context(request: HttpRequest, case) -> dict:
         "consents": case.consents.select_related("recorded_by", "withdrawn_by"),
         "referrals": selectors.case_referrals(case),
         "panels": case_panels(user, case),
-        "can_edit": bool(case_missions_for(user, case, Perm.CASE_EDIT)),
+        "can_edit": bool(case_missions_for(user, case, Perm.CASE_EDIT)) and not closed,
         "can_consent": bool(case_missions_for(user, case, Perm.CONSENT_RECORD)),
-        "can_refer": bool(case_missions_for(user, case, Perm.REFERRAL_CREATE)),
+        "can_refer": bool(case_missions_for(user, case, Perm.REFERRAL_CREATE)) and not closed,
         "transition_form": CaseTransitionForm(targets=targets, initial={"version": case.version})
         if targets
         else None,
@@ -219,7 +220,7 @@ def case_detail(request: HttpRequest, public_id) -> HttpResponse:
 def case_edit(request: HttpRequest, public_id) -> HttpResponse:
     case = access_case(request.user, public_id, Perm.CASE_EDIT)
     initial = {
-        **PersonFieldsForm.initial_from(case.person),
+        **PersonFieldsForm.initial_from(case.person, on=case.registered_on),
         "destination_mission": case.destination_mission,
         "source_mission": case.source_mission,
         "country_of_exploitation": str(case.country_of_exploitation or ""),

@@ -42,6 +42,14 @@ def display(question: Question, value) -> str:
     return str(value)
 
 
+def shown(question: Question, value) -> str:
+    """An answer or a missing-value code, as a person reads it."""
+    missing = dict(MISSING)
+    if isinstance(value, str) and value in missing:
+        return str(missing[value])
+    return "—" if value in (None, "", []) else display(question, value)
+
+
 def summary_rows(answers: Answers):
     """Sections with (question, shown answer, state) for a printable summary."""
     missing_labels = dict(MISSING)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from casework.forms import DateInput, language_choices
+from casework.widgets import FastSelect, FastSelectMultiple
 from interviews import questionnaire as qn
 
 BLANK = [("", "—")]
@@ -71,19 +72,21 @@ def field_for(question: qn.Question) -> forms.Field:
             choices=question.choices, widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == qn.COUNTRY:
-        return forms.ChoiceField(choices=BLANK + list(countries), **common)
+        return forms.ChoiceField(choices=BLANK + list(countries), widget=FastSelect, **common)
     if kind == qn.COUNTRIES:
         return forms.MultipleChoiceField(
-            choices=list(countries), widget=forms.SelectMultiple(attrs={"size": 6}), **common
+            choices=list(countries), widget=FastSelectMultiple(attrs={"size": 6}), **common
         )
     if kind == qn.ROUTE:
         return RouteField(**common)
     if kind == qn.LANGUAGE:
-        return forms.ChoiceField(choices=BLANK + language_choices()[1:], **common)
+        return forms.ChoiceField(
+            choices=lambda: BLANK + language_choices()[1:], widget=FastSelect, **common
+        )
     if kind == qn.LANGUAGES:
         return forms.MultipleChoiceField(
-            choices=language_choices()[1:],
-            widget=forms.SelectMultiple(attrs={"size": 6}),
+            choices=lambda: language_choices()[1:],
+            widget=FastSelectMultiple(attrs={"size": 6}),
             **common,
         )
     if kind == qn.TEXT:

@@ -278,3 +278,14 @@ def test_unrelated_mission_can_do_nothing(world):
     assert not ServiceRecord.objects.exists()
     world["case"].refresh_from_db()
     assert world["case"].status == "eligible"
+
+
+def test_closing_a_case_cancels_its_scheduled_visits(world):
+    plan = _in_reintegration(world)
+    request = case_services.closure_request(
+        actor=world["kyiv"], case=world["case"], reason="reintegration_completed"
+    )
+    case_services.closure_decide(actor=world["kyiv_manager"], request=request, approve=True)
+    assert set(plan.visits.values_list("status", flat=True)) == {"cancelled"}
+    with pytest.raises(ValidationError):
+        services.follow_up_schedule(actor=world["kyiv"], plan=plan, due_on=TODAY)

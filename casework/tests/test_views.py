@@ -306,3 +306,23 @@ def test_admin_is_for_administrators_only(berlin):
     assert client.get("/admin/casework/mission/").status_code == 200
     assert client.get("/admin/casework/auditevent/").status_code == 200
     assert client.get("/admin/casework/auditevent/add/").status_code == 403
+
+
+def test_saving_unchanged_keeps_an_estimated_birth_year(client_of, berlin):
+    registered = timezone.localdate() - timedelta(days=800)
+    case = CaseFactory(
+        registering_mission=berlin,
+        identified_on=registered - timedelta(days=2),
+        registered_on=registered,
+    )
+    Person.objects.filter(pk=case.person_id).update(birth_year=1990, birth_year_estimated=True)
+    case.person.refresh_from_db()
+    url = reverse("case_edit", args=[case.public_id])
+    for _ in range(2):
+        form = client_of.get(url).context["form"]
+        data = {name: form[name].value() for name in form.fields}
+        data = {k: ("" if v is None else v) for k, v in data.items()}
+        data["date_of_birth"] = ""
+        assert client_of.post(url, data).status_code == 302
+    person = Person.objects.get(pk=case.person_id)
+    assert (person.birth_year, person.birth_year_estimated) == (1990, True)
