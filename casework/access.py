@@ -31,6 +31,7 @@ class Perm(StrEnum):
     DASHBOARD_VIEW = "dashboard.view"  # a mission's figures
     CASE_EXPORT = "case.export"  # the operational export of the mission's case list
     EXPORT_IDENTIFIERS = "export.identifiers"  # names and dates of birth in that export
+    DEDUPE_REVIEW = "dedupe.review"  # decide whether two registrations are one person
 
 
 _CASEWORKER = {
@@ -53,11 +54,12 @@ MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.SCREENING_REVIEW,
             Perm.DASHBOARD_VIEW,
             Perm.EXPORT_IDENTIFIERS,
+            Perm.DEDUPE_REVIEW,
         }
     ),
 }
 ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    OrgRole.DPO: frozenset({Perm.CASE_VIEW, Perm.AUDIT_VIEW}),
+    OrgRole.DPO: frozenset({Perm.CASE_VIEW, Perm.AUDIT_VIEW, Perm.DEDUPE_REVIEW}),
     OrgRole.RESEARCHER: frozenset(),
     OrgRole.DONOR: frozenset(),
     OrgRole.NONE: frozenset(),
@@ -102,10 +104,20 @@ def involving(mission_ids: set[int], via: str = "") -> Q:
     accepted = Referral.objects.filter(
         to_mission_id__in=mission_ids, status=Referral.Status.ACCEPTED
     ).values("case_id")
+    # A case that absorbed one of the missions' cases (two registrations of one episode,
+    # merged after review) stays theirs too.
+    absorbed = (
+        Case.objects.filter(merged_into__isnull=False)
+        .filter(
+            Q(registering_mission_id__in=mission_ids) | Q(destination_mission_id__in=mission_ids)
+        )
+        .values("merged_into_id")
+    )
     return (
         Q(**{f"{via}registering_mission_id__in": mission_ids})
         | Q(**{f"{via}destination_mission_id__in": mission_ids})
         | Q(**{f"{via}pk__in": accepted})
+        | Q(**{f"{via}pk__in": absorbed})
     )
 
 
@@ -128,6 +140,10 @@ def cases_with(user: User, perm: Perm) -> QuerySet[Case]:
 
 def _read_involved_missions(case: Case) -> set[int]:
     involved = {case.registering_mission_id, case.destination_mission_id}
+    for registering, destination in Case.objects.filter(merged_into=case).values_list(
+        "registering_mission_id", "destination_mission_id"
+    ):
+        involved |= {registering, destination}
     involved |= set(
         Referral.objects.filter(case=case, status=Referral.Status.ACCEPTED).values_list(
             "to_mission_id", flat=True

@@ -13,6 +13,7 @@ def navigation(request):
             "referrals": has_perm(user, Perm.REFERRAL_DECIDE),
             "audit": has_perm(user, Perm.AUDIT_VIEW),
             "dashboard": has_perm(user, Perm.DASHBOARD_VIEW),
+            "dedupe": has_perm(user, Perm.DEDUPE_REVIEW),
             "admin": user.is_staff,
         }
     }

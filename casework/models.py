@@ -212,6 +212,11 @@ class Case(models.Model):
         _("closure reason"), max_length=30, choices=ClosureReason.choices, blank=True
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Set when review found this registration to be the same episode as another case: the
+    # record is kept whole (unmerging clears this), but counts and lists use the other.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="absorbed"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -242,6 +247,9 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=~Q(source_mission=models.F("destination_mission")),
                 name="case_source_differs_from_destination",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="case_not_merged_into_itself"
             ),
         ]
 

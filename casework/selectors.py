@@ -20,7 +20,7 @@ def case_list(
     registered_to: date | None = None,
 ) -> QuerySet[Case]:
     """Cases the user may see, filtered, newest first, with what a list row shows."""
-    cases = cases_with(user, Perm.CASE_VIEW)
+    cases = cases_with(user, Perm.CASE_VIEW).filter(merged_into__isnull=True)
     if case_number:
         cases = cases.filter(case_number__iexact=case_number.strip())
     if status:

@@ -188,6 +188,7 @@ def case_register(
     new_person = Person(registered_by=registering_mission)
     _apply_person(new_person, person)
     new_person.save()
+    _person_saved(new_person)
     case = Case(
         case_number=_next_case_number(registering_mission, registered_on.year),
         person=new_person,
@@ -258,6 +259,8 @@ def case_update(
         case.version = expected_version
         return case
     case.person.save()
+    if any(name.startswith("person.") for name in changed):
+        _person_saved(case.person)
     case.full_clean(exclude=["person", "created_by", "case_number"])
     case.save(update_fields=[*CASE_EDITABLE_FIELDS, "updated_at"])
     mission = acting_mission(actor, case, Perm.CASE_EDIT)
@@ -512,6 +515,19 @@ def referral_decide(*, actor: User, referral: Referral, accept: bool, note: str 
 
 # Other apps wind down their part of a case when it closes (e.g. scheduled visits).
 _ON_CLOSE: list = []
+# ... and look at a person whose identifiers were saved (deduplication).
+_ON_PERSON_SAVED: list = []
+
+
+def register_on_person_saved(callback) -> None:
+    """Register `callback(person)`, called inside the transaction that saved a person."""
+    if callback not in _ON_PERSON_SAVED:
+        _ON_PERSON_SAVED.append(callback)
+
+
+def _person_saved(person: Person) -> None:
+    for callback in _ON_PERSON_SAVED:
+        callback(person)
 
 
 def register_on_close(callback) -> None:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "casework",
     "screening",
     "assistance",
+    "dedupe",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,6 @@ urlpatterns = [
     path("cases/<uuid:public_id>/screening/", include("screening.urls")),
     path("cases/<uuid:public_id>/", include(case_urlpatterns)),
     path("", include("assistance.urls")),
+    path("", include("dedupe.urls")),
     path("", include("casework.urls")),
 ]

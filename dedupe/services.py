@@ -1,0 +1,309 @@
+"""Deduplication in the product: index people, find likely matches, record decisions.
+
+Blocking keys are stored only as keyed digests; candidates' names are decrypted in
+memory to be compared and never stored in clear. No two records are ever merged without
+a person's decision, and every decision can be undone without losing anything.
+"""
+
+import math
+from collections import defaultdict
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework import blind_index
+from casework.access import Perm, cases_with, is_dpo, mission_ids_with
+from casework.audit import audit_record
+from casework.models import Case, Person, User
+from dedupe.engine import linkage
+from dedupe.models import Decision, LinkageModel, MatchCandidate, MatchKey, PersonCluster
+
+REVIEW_THRESHOLD = 0.5  # from here a pair goes to the review queue
+STRONG_THRESHOLD = 0.95  # from here it is proposed as a strong match
+SEX_CODES = {"female": "f", "male": "m", "transgender": "t"}
+
+# Used until `dedupe_run` has fitted a model to the caseload: m from the training data
+# of the engine's defaults, u typical of a caseload of a few thousand people.
+DEFAULT_PARAMETERS = {
+    "m": {
+        "given": [0.55, 0.25, 0.1, 0.05, 0.05],
+        "family": [0.55, 0.25, 0.1, 0.05, 0.05],
+        "dob": [0.80, 0.02, 0.02, 0.09, 0.04, 0.03],
+        "sex": [0.97, 0.03],
+        "citizenship": [0.9, 0.1],
+    },
+    "u": {
+        "given": [0.01, 0.004, 0.006, 0.002, 0.978],
+        "family": [0.008, 0.002, 0.004, 0.001, 0.985],
+        "dob": [0.0001, 0.00002, 0.001, 0.02, 0.04, 0.93888],
+        "sex": [0.55, 0.45],
+        "citizenship": [0.15, 0.85],
+    },
+    "prior": 0.0001,
+}
+
+
+class HashedFrequency(dict):
+    """Name frequencies keyed by a digest of "citizenship|name", looked up by plain key."""
+
+    def get(self, key, default=None):
+        return super().get(blind_index.digest("name-frequency", key), default)
+
+
+def record_of(person: Person) -> dict:
+    """The matching fields of a person, decrypted in memory."""
+    return {
+        "id": person.pk,
+        "given_name": person.given_names,
+        "family_name": person.family_names,
+        "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else "",
+        "birth_year": person.birth_year,
+        "sex": SEX_CODES.get(person.sex, ""),
+        "citizenship": str(person.citizenship or ""),
+    }
+
+
+def current_model() -> linkage.Model:
+    fitted = LinkageModel.objects.order_by("-fitted_at", "-id").first()
+    if fitted is None:
+        return linkage.Model.from_dict(DEFAULT_PARAMETERS)
+    return linkage.Model.from_dict(
+        fitted.parameters,
+        {name: HashedFrequency(values) for name, values in fitted.name_frequency.items()},
+    )
+
+
+def key_digests(table: linkage.Table, index: int) -> list[str]:
+    return [blind_index.digest("block", key) for key in linkage.blocking_keys(table, index)]
+
+
+def person_index(person: Person) -> list[str]:
+    """Store the person's blocking keys (as digests) and make sure they have a cluster."""
+    table = linkage.build_table([record_of(person)])
+    digests = sorted(set(key_digests(table, 0)))
+    MatchKey.objects.filter(person=person).exclude(digest__in=digests).delete()
+    existing = set(MatchKey.objects.filter(person=person).values_list("digest", flat=True))
+    MatchKey.objects.bulk_create(
+        [MatchKey(person=person, digest=d) for d in digests if d not in existing]
+    )
+    PersonCluster.objects.get_or_create(person=person, defaults={"cluster": person.pk})
+    return digests
+
+
+def _explanation(levels: dict, parts: dict, index: int) -> dict:
+    return {
+        name: {"level": int(levels[name][index]), "bits": round(float(parts[name][index]), 2)}
+        for name in parts
+    }
+
+
+def _decided_pairs(person_ids: set[int]) -> set[tuple[int, int]]:
+    decided = MatchCandidate.objects.filter(
+        Q(person_a_id__in=person_ids) | Q(person_b_id__in=person_ids)
+    ).exclude(decision=Decision.PENDING)
+    return set(decided.values_list("person_a_id", "person_b_id"))
+
+
+def _store_candidates(scored: list[tuple[int, int, float, dict]]) -> list[MatchCandidate]:
+    """Create or refresh pending candidates; decided pairs are never proposed again."""
+    stored = []
+    for a, b, probability, explanation in scored:
+        a, b = min(a, b), max(a, b)
+        candidate, created = MatchCandidate.objects.get_or_create(
+            person_a_id=a,
+            person_b_id=b,
+            defaults={"probability": probability, "explanation": explanation},
+        )
+        if not created and candidate.decision == Decision.PENDING:
+            candidate.probability, candidate.explanation = probability, explanation
+            candidate.save(update_fields=["probability", "explanation", "scored_at"])
+        stored.append(candidate)
+    return stored
+
+
+def person_match(person: Person) -> list[MatchCandidate]:
+    """Index a newly saved person and queue their likely matches for review."""
+    digests = person_index(person)
+    others = list(
+        Person.objects.filter(match_keys__digest__in=digests).exclude(pk=person.pk).distinct()[:500]
+    )
+    if not others:
+        return []
+    new = linkage.build_table([record_of(person)])
+    existing = linkage.build_table([record_of(p) for p in others])
+    pairs = np.stack([np.zeros(len(others), dtype=np.int64), np.arange(len(others))], axis=1)
+    model = current_model()
+    levels = linkage.compare(new, pairs, existing)
+    weights, parts = linkage.weights(model, levels, new, pairs, existing)
+    probability = linkage.probability(weights)
+    decided = _decided_pairs({person.pk})
+    scored = []
+    for index, other in enumerate(others):
+        key = (min(person.pk, other.pk), max(person.pk, other.pk))
+        if probability[index] >= REVIEW_THRESHOLD and key not in decided:
+            scored.append(
+                (person.pk, other.pk, float(probability[index]), _explanation(levels, parts, index))
+            )
+    return _store_candidates(scored)
+
+
+# Decisions ----------------------------------------------------------------------------
+
+
+def reviewable(user: User) -> Q:
+    """Candidates the user may decide: the DPO all, a manager those touching their missions."""
+    if is_dpo(user):
+        return Q()
+    missions = mission_ids_with(user, Perm.DEDUPE_REVIEW)
+    return Q(person_a__registered_by_id__in=missions) | Q(person_b__registered_by_id__in=missions)
+
+
+def _recluster(person_ids: set[int]) -> None:
+    """Recompute the clusters touching these people from the decided links."""
+    linked = MatchCandidate.objects.filter(decision__in=[Decision.SAME_CASE, Decision.NEW_CASE])
+    edges = defaultdict(set)
+    frontier, seen = set(person_ids), set()
+    while frontier:
+        seen |= frontier
+        rows = linked.filter(Q(person_a_id__in=frontier) | Q(person_b_id__in=frontier)).values_list(
+            "person_a_id", "person_b_id"
+        )
+        found = set()
+        for a, b in rows:
+            edges[a].add(b)
+            edges[b].add(a)
+            found |= {a, b}
+        frontier = found - seen
+    for start in seen:
+        component, stack = set(), [start]
+        while stack:
+            node = stack.pop()
+            if node not in component:
+                component.add(node)
+                stack.extend(edges[node] - component)
+        label = min(component)
+        PersonCluster.objects.update_or_create(person_id=start, defaults={"cluster": label})
+
+
+def _case_of(person_id: int) -> Case | None:
+    return Case.objects.filter(person_id=person_id, merged_into__isnull=True).order_by("id").first()
+
+
+@transaction.atomic
+def match_decide(*, actor: User, candidate: MatchCandidate, decision: str) -> MatchCandidate:
+    """Record a reviewer's decision; "same case" also merges the later case into the earlier."""
+    candidate = MatchCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if not MatchCandidate.objects.filter(reviewable(actor), pk=candidate.pk).exists():
+        raise PermissionDenied
+    if candidate.decision != Decision.PENDING:
+        raise ValidationError(_("This pair has already been decided; undo the decision first."))
+    if decision not in (Decision.SAME_CASE, Decision.NEW_CASE, Decision.DIFFERENT):
+        raise ValidationError(_("Choose a decision."))
+    if decision == Decision.SAME_CASE:
+        first, second = _case_of(candidate.person_a_id), _case_of(candidate.person_b_id)
+        if first is None or second is None:
+            raise ValidationError(_("One of the two records has no open case to merge."))
+        keep, absorb = sorted((first, second), key=lambda c: (c.registered_on, c.pk))
+        Case.objects.filter(pk=absorb.pk).update(merged_into=keep)
+        candidate.merged_case = absorb
+    candidate.decision = decision
+    candidate.decided_by = actor
+    candidate.decided_at = timezone.now()
+    candidate.save(update_fields=["decision", "decided_by", "decided_at", "merged_case"])
+    _recluster({candidate.person_a_id, candidate.person_b_id})
+    audit_record(
+        action="dedupe.decided",
+        actor=actor,
+        obj=candidate,
+        detail={"decision": decision, "probability": round(candidate.probability, 3)},
+    )
+    return candidate
+
+
+@transaction.atomic
+def match_undo(*, actor: User, candidate: MatchCandidate) -> MatchCandidate:
+    """Undo a decision: unmerge, unlink, or propose the pair again; nothing is lost."""
+    candidate = MatchCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if not MatchCandidate.objects.filter(reviewable(actor), pk=candidate.pk).exists():
+        raise PermissionDenied
+    if candidate.decision == Decision.PENDING:
+        raise ValidationError(_("There is no decision to undo."))
+    previous = candidate.decision
+    if candidate.merged_case_id:
+        Case.objects.filter(pk=candidate.merged_case_id).update(merged_into=None)
+    candidate.decision = Decision.PENDING
+    candidate.decided_by = None
+    candidate.decided_at = None
+    candidate.merged_case = None
+    candidate.save(update_fields=["decision", "decided_by", "decided_at", "merged_case"])
+    _recluster({candidate.person_a_id, candidate.person_b_id})
+    audit_record(action="dedupe.undone", actor=actor, obj=candidate, detail={"was": previous})
+    return candidate
+
+
+def may_see_identifiers(user: User, candidate: MatchCandidate) -> bool:
+    """Identifiers are shown only to someone who may open a case of each of the two people."""
+    visible = cases_with(user, Perm.CASE_VIEW)
+    return all(
+        visible.filter(person_id=pid).exists()
+        for pid in (candidate.person_a_id, candidate.person_b_id)
+    )
+
+
+# The whole caseload ------------------------------------------------------------------
+
+
+def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
+    """Fit the model on every person and refresh the review queue."""
+    people = list(Person.objects.order_by("pk"))
+    records = []
+    for index, person in enumerate(people, start=1):
+        records.append(record_of(person))
+        if progress and index % batch_size == 0:
+            progress("read", index, len(people))
+    table = linkage.build_table(records)
+    pairs = linkage.candidate_pairs(table)
+    model = linkage.fit(table, pairs)
+    probability, parts = linkage.score(model, table, pairs)
+    levels = linkage.compare(table, pairs)
+    frequency = {
+        name: {blind_index.digest("name-frequency", key): value for key, value in values.items()}
+        for name, values in model.name_frequency.items()
+    }
+    LinkageModel.objects.create(
+        parameters=model.as_dict(), name_frequency=frequency, people=len(people), pairs=len(pairs)
+    )
+    MatchKey.objects.all().delete()
+    MatchKey.objects.bulk_create(
+        (
+            MatchKey(person_id=person.pk, digest=digest)
+            for index, person in enumerate(people)
+            for digest in set(key_digests(table, index))
+        ),
+        batch_size=5000,
+    )
+    ids = table.ids
+    decided = _decided_pairs(set(ids))
+    scored = []
+    for index in np.flatnonzero(probability >= REVIEW_THRESHOLD):
+        a, b = ids[pairs[index, 0]], ids[pairs[index, 1]]
+        if (min(a, b), max(a, b)) not in decided:
+            scored.append((a, b, float(probability[index]), _explanation(levels, parts, index)))
+    with transaction.atomic():
+        _store_candidates(scored)
+    PersonCluster.objects.bulk_create(
+        [PersonCluster(person_id=pid, cluster=pid) for pid in ids], ignore_conflicts=True
+    )
+    strong = sum(1 for _a, _b, p, _e in scored if p >= STRONG_THRESHOLD)
+    return {
+        "people": len(people),
+        "candidate_pairs": len(pairs),
+        "queued": len(scored),
+        "strong": strong,
+        "prior": model.prior,
+        "log10_prior": round(math.log10(model.prior), 2),
+    }
