@@ -26,26 +26,6 @@ REVIEW_THRESHOLD = 0.5  # from here a pair goes to the review queue
 STRONG_THRESHOLD = 0.95  # from here it is proposed as a strong match
 SEX_CODES = {"female": "f", "male": "m", "transgender": "t"}
 
-# Used until `dedupe_run` has fitted a model to the caseload: m from the training data
-# of the engine's defaults, u typical of a caseload of a few thousand people.
-DEFAULT_PARAMETERS = {
-    "m": {
-        "given": [0.55, 0.25, 0.1, 0.05, 0.05],
-        "family": [0.55, 0.25, 0.1, 0.05, 0.05],
-        "dob": [0.80, 0.02, 0.02, 0.09, 0.04, 0.03],
-        "sex": [0.97, 0.03],
-        "citizenship": [0.9, 0.1],
-    },
-    "u": {
-        "given": [0.01, 0.004, 0.006, 0.002, 0.978],
-        "family": [0.008, 0.002, 0.004, 0.001, 0.985],
-        "dob": [0.0001, 0.00002, 0.001, 0.02, 0.04, 0.93888],
-        "sex": [0.55, 0.45],
-        "citizenship": [0.15, 0.85],
-    },
-    "prior": 0.0001,
-}
-
 
 class HashedFrequency(dict):
     """Name frequencies keyed by a digest of "citizenship|name", looked up by plain key."""
@@ -70,7 +50,7 @@ def record_of(person: Person) -> dict:
 def current_model() -> linkage.Model:
     fitted = LinkageModel.objects.order_by("-fitted_at", "-id").first()
     if fitted is None:
-        return linkage.Model.from_dict(DEFAULT_PARAMETERS)
+        return linkage.Model.from_dict(linkage.DEFAULT_PARAMETERS)
     return linkage.Model.from_dict(
         fitted.parameters,
         {name: HashedFrequency(values) for name, values in fitted.name_frequency.items()},
@@ -267,16 +247,24 @@ def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
             progress("read", index, len(people))
     table = linkage.build_table(records)
     pairs = linkage.candidate_pairs(table)
-    model = linkage.fit(table, pairs)
+    if len(table) >= linkage.MIN_RECORDS_TO_FIT:
+        model = linkage.fit(table, pairs)
+        frequency = {
+            name: {
+                blind_index.digest("name-frequency", key): value for key, value in values.items()
+            }
+            for name, values in model.name_frequency.items()
+        }
+        LinkageModel.objects.create(
+            parameters=model.as_dict(),
+            name_frequency=frequency,
+            people=len(people),
+            pairs=len(pairs),
+        )
+    else:
+        model = current_model()  # too few people to fit: the defaults, or the last fit
     probability, parts = linkage.score(model, table, pairs)
     levels = linkage.compare(table, pairs)
-    frequency = {
-        name: {blind_index.digest("name-frequency", key): value for key, value in values.items()}
-        for name, values in model.name_frequency.items()
-    }
-    LinkageModel.objects.create(
-        parameters=model.as_dict(), name_frequency=frequency, people=len(people), pairs=len(pairs)
-    )
     MatchKey.objects.all().delete()
     MatchKey.objects.bulk_create(
         (

@@ -273,6 +273,30 @@ def estimate_u(t: Table, samples: int = 200_000, seed: int = 7) -> dict[str, lis
     return u
 
 
+# Used where there is too little data to fit a model (a small file, a new caseload):
+# m as the engine's defaults, u typical of a caseload of a few thousand people.
+DEFAULT_PARAMETERS = {
+    "m": {
+        "given": [0.55, 0.25, 0.1, 0.05, 0.05],
+        "family": [0.55, 0.25, 0.1, 0.05, 0.05],
+        "dob": [0.80, 0.02, 0.02, 0.09, 0.04, 0.03],
+        "sex": [0.97, 0.03],
+        "citizenship": [0.9, 0.1],
+    },
+    "u": {
+        "given": [0.01, 0.004, 0.006, 0.002, 0.978],
+        "family": [0.008, 0.002, 0.004, 0.001, 0.985],
+        "dob": [0.0001, 0.00002, 0.001, 0.02, 0.04, 0.93888],
+        "sex": [0.55, 0.45],
+        "citizenship": [0.15, 0.85],
+    },
+    "prior": 0.0001,
+}
+
+
+MIN_RECORDS_TO_FIT = 1000
+
+
 def _level_sizes(name: str) -> int:
     if name in ("given", "family"):
         return len(NAME_LEVELS)

@@ -22,7 +22,10 @@ def link(
 ):
     table = linkage.build_table(records, extra_fields)
     pairs = linkage.candidate_pairs(table)
-    model = linkage.fit(table, pairs)
+    if len(table) >= linkage.MIN_RECORDS_TO_FIT:
+        model = linkage.fit(table, pairs)
+    else:
+        model = linkage.Model.from_dict(linkage.DEFAULT_PARAMETERS)
     probabilities, _parts = linkage.score(model, table, pairs)
     labels = clustering.cluster(len(table), pairs, probabilities, threshold)
     return Result(labels=labels, pairs=pairs, probabilities=probabilities, model=model)
