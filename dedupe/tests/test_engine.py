@@ -144,3 +144,33 @@ def test_febrl3_accuracy_with_the_shipped_threshold():
     truth = {tuple(sorted((index[a], index[b]))) for a, b in links}
     scores = clustering.precision_recall(clustering.pairs_from_labels(result.labels), truth)
     assert scores["precision"] >= 0.995 and scores["f1"] >= 0.99, scores
+
+
+def test_bloom_filter_linkage_finds_the_same_person_across_scripts_without_names():
+    from dedupe.engine import pprl
+
+    settings = pprl.Settings(secret=b"a secret the two missions share")
+    a = pprl.encode(
+        [
+            {"given_name": "Олена", "family_name": "Шевченко", "date_of_birth": "1994-03-07"},
+            {"given_name": "Ngozi", "family_name": "Okafor", "date_of_birth": "1990-01-01"},
+        ],
+        settings,
+    )
+    b = pprl.encode(
+        [
+            {"given_name": "Chiamaka", "family_name": "Eze", "date_of_birth": "1985-05-05"},
+            {"given_name": "Shevchenko", "family_name": "Olena", "date_of_birth": "1994-07-03"},
+        ],
+        settings,
+    )
+    links = pprl.match(a, b, pprl.HARDENED_THRESHOLD)
+    assert [(i, j) for i, j, _score in links] == [(0, 1)]
+    # Balanced: every encoding has exactly half its bits set, whatever the name.
+    bits = np.unpackbits(a, axis=1)
+    assert (bits.sum(axis=1) == bits.shape[1] // 2).all()
+    # Another secret gives unrelated encodings.
+    other = pprl.encode(
+        [{"given_name": "Олена", "family_name": "Шевченко"}], pprl.Settings(b"x" * 20)
+    )
+    assert pprl.dice(a[:1], other)[0, 0] < 0.7

@@ -209,3 +209,29 @@ def test_dedupe_link_reads_a_csv_and_writes_clusters(tmp_path):
     assert clusters["a1"] == clusters["a2"]
     assert clusters["a5"] not in (clusters["a1"], clusters["a3"])
     assert len(clusters) == 5
+
+
+def test_two_missions_link_their_encodings_without_exchanging_names(
+    world, twins, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PPRL_SECRET", "shared between Berlin and Kyiv")
+    berlin_file, kyiv_file = tmp_path / "berlin.jsonl", tmp_path / "kyiv.jsonl"
+    call_command(
+        "pprl_encode",
+        "--mission",
+        "DE-BER",
+        "--secret-env",
+        "PPRL_SECRET",
+        "--out",
+        str(berlin_file),
+    )
+    call_command(
+        "pprl_encode", "--mission", "UA-KYV", "--secret-env", "PPRL_SECRET", "--out", str(kyiv_file)
+    )
+    content = berlin_file.read_text() + kyiv_file.read_text()
+    assert "Olena" not in content and "Shevchenko" not in content and "1994" not in content
+    links = tmp_path / "links.csv"
+    call_command("pprl_match", "--a", str(berlin_file), "--b", str(kyiv_file), "--out", str(links))
+    with open(links, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1 and float(rows[0]["dice"]) >= 0.75
