@@ -392,11 +392,13 @@ def estimate_prior(model: "Model", t: "Table", pairs: np.ndarray, levels) -> flo
     n = len(t)
     possible = n * (n - 1) / 2
     prior = min(1 / max(n, 2), 0.5)
+    # The evidence of each pair does not depend on the prior: compute it once.
+    model.prior = 0.5
+    evidence, _parts = weights(model, levels, t, pairs)
     for _ in range(20):
-        model.prior = prior
-        weight, _parts = weights(model, levels, t, pairs)
-        expected = float(probability(weight).sum())
+        expected = float(probability(evidence + math.log2(prior / (1 - prior))).sum())
         prior = float(np.clip(expected / possible, 1e-9, 0.5))
+    model.prior = prior
     return prior
 
 
@@ -428,11 +430,26 @@ def name_frequencies(t: Table) -> dict[str, dict[str, float]]:
     return frequencies
 
 
-def _name_tf(frequency: dict, citizenship: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    result = np.empty(len(values))
-    for index, (country, value) in enumerate(zip(citizenship, values, strict=True)):
-        result[index] = frequency.get(f"{country}|{value}") or frequency.get(f"|{value}") or 1 / n
-    return result
+def _record_tf(t: Table, name: str, frequency: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: its name's frequency within its citizenship (NaN if unknown) and overall.
+
+    Looked up once per table and frequency table, not once per pair.
+    """
+    cache = t.__dict__.setdefault("_tf_cache", {})
+    key = (name, id(frequency))
+    if key not in cache:
+        values, citizenship = getattr(t, name), t.citizenship
+        in_country = np.array(
+            [
+                frequency.get(f"{c}|{v}", np.nan) if c else np.nan
+                for c, v in zip(citizenship, values, strict=True)
+            ],
+            dtype=float,
+        )
+        fallback = 1 / max(len(t), 1)
+        overall = np.array([frequency.get(f"|{v}") or fallback for v in values], dtype=float)
+        cache[key] = (in_country, overall)
+    return cache[key]
 
 
 def fit(t: Table, pairs: np.ndarray | None = None, *, seed: int = 7) -> Model:
@@ -471,10 +488,15 @@ def weights(
             exact = values == 0
             if exact.any():
                 rows = pairs[exact]
-                same_country = t.citizenship[rows[:, 0]] == other.citizenship[rows[:, 1]]
-                country = np.where(same_country, t.citizenship[rows[:, 0]], "")
-                names = getattr(t, name)[rows[:, 0]]
-                tf = _name_tf(model.name_frequency[name], country, names, len(t))
+                in_country, overall = _record_tf(t, name, model.name_frequency[name])
+                same_country = (t.citizenship[rows[:, 0]] == other.citizenship[rows[:, 1]]) & (
+                    t.citizenship[rows[:, 0]] != ""
+                )
+                tf = np.where(
+                    same_country & ~np.isnan(in_country[rows[:, 0]]),
+                    in_country[rows[:, 0]],
+                    overall[rows[:, 0]],
+                )
                 part[exact] = np.log2(model.m[name][0]) - np.log2(np.maximum(tf, 1e-6))
         parts[name] = part
         total += part
