@@ -11,7 +11,7 @@ from collections import defaultdict
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,16 @@ from dedupe.engine import linkage
 from dedupe.models import Decision, LinkageModel, MatchCandidate, MatchKey, PersonCluster
 
 REVIEW_THRESHOLD = 0.5  # from here a pair goes to the review queue
+MAX_CANDIDATES = 50  # people compared with a new registration, most shared keys first
+MATCH_FIELDS = (
+    "given_names",
+    "family_names",
+    "date_of_birth",
+    "birth_year",
+    "sex",
+    "citizenship",
+    "registered_by",
+)
 STRONG_THRESHOLD = 0.95  # from here it is proposed as a strong match
 SEX_CODES = {"female": "f", "male": "m", "transgender": "t"}
 
@@ -47,14 +57,24 @@ def record_of(person: Person) -> dict:
     }
 
 
+_MODEL_CACHE: dict[int, linkage.Model] = {}
+
+
 def current_model() -> linkage.Model:
-    fitted = LinkageModel.objects.order_by("-fitted_at", "-id").first()
-    if fitted is None:
-        return linkage.Model.from_dict(linkage.DEFAULT_PARAMETERS)
-    return linkage.Model.from_dict(
-        fitted.parameters,
-        {name: HashedFrequency(values) for name, values in fitted.name_frequency.items()},
+    """The latest fitted model (parsed once per process), or the defaults."""
+    fitted_id = (
+        LinkageModel.objects.order_by("-fitted_at", "-id").values_list("id", flat=True).first()
     )
+    if fitted_id is None:
+        return linkage.Model.from_dict(linkage.DEFAULT_PARAMETERS)
+    if fitted_id not in _MODEL_CACHE:
+        fitted = LinkageModel.objects.get(pk=fitted_id)
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[fitted_id] = linkage.Model.from_dict(
+            fitted.parameters,
+            {name: HashedFrequency(values) for name, values in fitted.name_frequency.items()},
+        )
+    return _MODEL_CACHE[fitted_id]
 
 
 def key_digests(table: linkage.Table, index: int) -> list[str]:
@@ -108,8 +128,17 @@ def _store_candidates(scored: list[tuple[int, int, float, dict]]) -> list[MatchC
 def person_match(person: Person) -> list[MatchCandidate]:
     """Index a newly saved person and queue their likely matches for review."""
     digests = person_index(person)
+    # The people sharing the most blocking keys first: with a common name, thousands share
+    # one key, and comparing an arbitrary few hundred of them would miss the real match.
+    ranked = (
+        MatchKey.objects.filter(digest__in=digests)
+        .exclude(person_id=person.pk)
+        .values("person_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "person_id")[:MAX_CANDIDATES]
+    )
     others = list(
-        Person.objects.filter(match_keys__digest__in=digests).exclude(pk=person.pk).distinct()[:500]
+        Person.objects.filter(pk__in=[row["person_id"] for row in ranked]).only(*MATCH_FIELDS)
     )
     if not others:
         return []
