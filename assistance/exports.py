@@ -55,28 +55,24 @@ def export_queryset(mission: Mission, include_identifiers: bool):
         )
         .order_by("-registered_on", "-id")
     )
+    fields = [
+        "case_number",
+        "status",
+        "country_of_exploitation",
+        "identified_on",
+        "registered_on",
+        "closure_reason",
+        "registering_mission__code",
+        "destination_mission__code",
+        "source_mission__code",
+        "person__sex",
+        "person__birth_year",
+        "person__citizenship",
+    ]
     if include_identifiers:
-        return cases.select_related("person")
-    # Without identifiers, only the person's clear attributes are read: no decryption.
-    return cases.select_related("person").only(
-        *(
-            f"{field}"
-            for field in (
-                "case_number",
-                "status",
-                "country_of_exploitation",
-                "identified_on",
-                "registered_on",
-                "closure_reason",
-                "registering_mission__code",
-                "destination_mission__code",
-                "source_mission__code",
-                "person__sex",
-                "person__birth_year",
-                "person__citizenship",
-            )
-        )
-    )
+        # Only the exported identifiers are decrypted, not the person's other fields.
+        fields += [f"person__{name}" for name in IDENTIFIER_COLUMNS]
+    return cases.select_related("person").only(*fields)
 
 
 def export_rows(mission: Mission, include_identifiers: bool) -> Iterator[list]:

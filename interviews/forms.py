@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -20,17 +21,24 @@ class RouteWidget(forms.MultiWidget):
 
     def __init__(self, attrs=None):
         choices = [("", "—"), *countries]
-        selects = [
-            forms.Select(
-                choices=choices, attrs={"aria-label": format_lazy("{} {}", _("Country"), n + 1)}
-            )
-            for n in range(qn.ROUTE_LENGTH)
-        ]
-        super().__init__(selects, attrs)
+        super().__init__([FastSelect(choices=choices) for _ in range(qn.ROUTE_LENGTH)], attrs)
 
     def decompress(self, value):
         value = list(value or [])
         return value + [""] * (qn.ROUTE_LENGTH - len(value))
+
+    def render(self, name, value, attrs=None, renderer=None):
+        """Each box through FastSelect.render (the template path would render every option)."""
+        if not isinstance(value, list):
+            value = self.decompress(value)
+        final = self.build_attrs(self.attrs, attrs)
+        base_id = final.pop("id", None)
+        boxes = []
+        for index, widget in enumerate(self.widgets):
+            box_attrs = {**final, **({"id": f"{base_id}_{index}"} if base_id else {})}
+            box_value = value[index] if index < len(value) else None
+            boxes.append(widget.render(f"{name}_{index}", box_value, box_attrs, renderer))
+        return mark_safe(f'<div class="route">{"".join(boxes)}</div>')  # noqa: S308  (escaped by FastSelect)
 
 
 class RouteField(forms.MultiValueField):
