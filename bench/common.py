@@ -91,6 +91,15 @@ def seed_state(url: str) -> tuple[int, bool]:
     return cases, bool(done)
 
 
+def applied_migrations(url: str) -> int:
+    """How many migrations the database records as applied (0 before the first migrate)."""
+    with psycopg.connect(url) as conn:
+        exists = conn.execute("SELECT to_regclass('django_migrations')").fetchone()[0]
+        if not exists:
+            return 0
+        return conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
+
+
 def _seed_record_path(url: str) -> Path:
     return RESULTS_DIR / f"seed-{_split(url)[1]}.json"
 
@@ -110,6 +119,7 @@ def prepare_database(url: str, *, reseed: bool = False) -> dict:
         print(f"[setup] creating database {name}", flush=True)
         create_database(url)
     print("[setup] manage.py migrate", flush=True)
+    before = applied_migrations(url)
     try:
         manage(url, "migrate", "--verbosity", "0")
     except subprocess.CalledProcessError:
@@ -117,7 +127,16 @@ def prepare_database(url: str, *, reseed: bool = False) -> dict:
             f"manage.py migrate failed on {name}. If migrations were rewritten since the"
             " database was seeded, start again with --reseed."
         ) from None
+    migrated = applied_migrations(url) - before
     cases, complete = seed_state(url)
+    if migrated and cases and complete:
+        # A new column has no planner statistics until autovacuum analyses the table, which
+        # a migration does not trigger: PostgreSQL then guesses, e.g. that half the cases
+        # have `merged_into` set, and scans the whole table. Give the kept data fresh
+        # statistics, as a seeding does.
+        print(f"[setup] {migrated} new migrations applied to the kept data: ANALYZE", flush=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
     if cases and not complete:
         print(
             f"[setup] {cases} cases but no record of a complete seeding (interrupted?):"
@@ -160,6 +179,7 @@ def prepare_database(url: str, *, reseed: bool = False) -> dict:
         "seconds": record.get("seconds"),
         "at": record.get("at"),
         "seeded_now": False,
+        "migrations_applied_now": migrated,
     }
 
 
