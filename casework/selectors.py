@@ -43,12 +43,14 @@ def case_list(
 def case_search_by_identifiers(
     user: User, *, name: str = "", date_of_birth: date | None = None
 ) -> QuerySet[Case]:
-    """Cases whose person matches the name (full or family) and/or date of birth exactly."""
+    """Cases whose person matches the name (full, or family if one word) and/or birth date."""
     cases = cases_with(user, Perm.CASE_VIEW)
     if name.strip():
-        full = blind_index.name_index(name)
-        family = blind_index.family_name_index(name)
-        cases = cases.filter(Q(person__name_index=full) | Q(person__family_name_index=family))
+        # Several words: the full name, in any order. One word: the family name.
+        if len(blind_index.normalise_name(name).split()) > 1:
+            cases = cases.filter(person__name_index=blind_index.name_index(name))
+        else:
+            cases = cases.filter(person__family_name_index=blind_index.family_name_index(name))
     if date_of_birth:
         cases = cases.filter(
             person__date_of_birth_index=blind_index.date_of_birth_index(date_of_birth)
