@@ -75,6 +75,16 @@ def export_queryset(mission: Mission, include_identifiers: bool):
     return cases.select_related("person").only(*fields)
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """Text a spreadsheet would run as a formula is kept as text (a leading apostrophe)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_rows(mission: Mission, include_identifiers: bool) -> Iterator[list]:
     for case in export_queryset(mission, include_identifiers).iterator(chunk_size=2000):
         person = case.person
@@ -102,7 +112,7 @@ def export_rows(mission: Mission, include_identifiers: bool) -> Iterator[list]:
                 person.date_of_birth.isoformat() if person.date_of_birth else "",
                 person.document_number,
             ]
-        yield row
+        yield [_inert(value) for value in row]
 
 
 class _Echo:

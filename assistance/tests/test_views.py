@@ -134,3 +134,12 @@ def test_assistance_interview_prefills_from_screening_and_records_corrections(ca
     assert case.status == "assistance"
     summary = worker.get(reverse("assistance_summary", args=[case.public_id, 1])).content.decode()
     assert "Corrected from the screening form" in summary
+
+
+def test_exported_text_never_becomes_a_spreadsheet_formula():
+    from assistance.exports import _inert
+
+    assert _inert('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert (
+        _inert("@SUM(A1)").startswith("'") and _inert("Olena") == "Olena" and _inert(1990) == 1990
+    )
