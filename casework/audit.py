@@ -52,6 +52,13 @@ class Action:
     FOLLOW_UP_RECORDED = "reintegration.follow_up_recorded"
     FOLLOW_UP_MISSED = "reintegration.follow_up_missed"
     DASHBOARD_EXPORTED = "dashboard.exported"
+    RELEASE_PUBLISHED = "research.release_published"
+    RELEASE_APPROVED = "research.release_approved"
+    DISCLOSURE_POLICY_SET = "research.policy_set"
+    EXTRACT_REQUESTED = "research.extract_requested"
+    EXTRACT_APPROVED = "research.extract_approved"
+    EXTRACT_REJECTED = "research.extract_rejected"
+    EXTRACT_DOWNLOADED = "research.extract_downloaded"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

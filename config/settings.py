@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "screening",
     "assistance",
     "dedupe",
+    "research",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,37 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+def _research_database() -> dict:
+    """The research layer's own database: anonymised data only, never a casework table.
+
+    In development it defaults to a second SQLite file, or to a second database on the
+    casework server; production names it explicitly, with credentials of its own.
+    """
+    url = os.environ.get("RESEARCH_DATABASE_URL", "").strip()
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    elif PRODUCTION:
+        raise ImproperlyConfigured("RESEARCH_DATABASE_URL must be set when DJANGO_ENV=production.")
+    elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        config = dj_database_url.parse(f"sqlite:///{LOCAL_DIR / 'research.sqlite3'}")
+    else:
+        config = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_research"}
+        config.pop("TEST", None)
+    if config["ENGINE"].endswith("sqlite3"):
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["CONN_MAX_AGE"] = 0
+    if PRODUCTION and config.get("USER") == DATABASES["default"].get("USER"):
+        raise ImproperlyConfigured(
+            "The research database must be reached with credentials of its own, "
+            "not the casework database's user."
+        )
+    return config
+
+
+DATABASES["research"] = _research_database()
+DATABASE_ROUTERS = ["research.router.ResearchRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "casework.User"
