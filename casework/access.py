@@ -32,6 +32,9 @@ class Perm(StrEnum):
     CASE_EXPORT = "case.export"  # the operational export of the mission's case list
     EXPORT_IDENTIFIERS = "export.identifiers"  # names and dates of birth in that export
     DEDUPE_REVIEW = "dedupe.review"  # decide whether two registrations are one person
+    RESEARCH_VIEW = "research.view"  # the research portal: codebook, releases, counts
+    EXTRACT_REQUEST = "research.extract_request"  # ask for anonymised microdata
+    RESEARCH_MANAGE = "research.manage"  # publish and approve releases, decide extracts, set k
 
 
 _CASEWORKER = {
@@ -59,9 +62,17 @@ MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
 }
 ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    OrgRole.DPO: frozenset({Perm.CASE_VIEW, Perm.AUDIT_VIEW, Perm.DEDUPE_REVIEW}),
-    OrgRole.RESEARCHER: frozenset(),
-    OrgRole.DONOR: frozenset(),
+    OrgRole.DPO: frozenset(
+        {
+            Perm.CASE_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.DEDUPE_REVIEW,
+            Perm.RESEARCH_VIEW,
+            Perm.RESEARCH_MANAGE,
+        }
+    ),
+    OrgRole.RESEARCHER: frozenset({Perm.RESEARCH_VIEW, Perm.EXTRACT_REQUEST}),
+    OrgRole.DONOR: frozenset({Perm.RESEARCH_VIEW}),
     OrgRole.NONE: frozenset(),
 }
 

@@ -14,6 +14,7 @@ def navigation(request):
             "audit": has_perm(user, Perm.AUDIT_VIEW),
             "dashboard": has_perm(user, Perm.DASHBOARD_VIEW),
             "dedupe": has_perm(user, Perm.DEDUPE_REVIEW),
+            "research": has_perm(user, Perm.RESEARCH_VIEW),
             "admin": user.is_staff,
         }
     }

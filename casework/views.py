@@ -91,6 +91,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     if has_perm(request.user, Perm.CASE_VIEW):
         return redirect("case_list")
+    if has_perm(request.user, Perm.RESEARCH_VIEW):
+        return redirect("research_portal")
     return render(request, "casework/home.html")
 
 

@@ -94,7 +94,7 @@ class Variable:
 
 def _with_all(levels: list[Level]) -> tuple[Level, ...]:
     """Close a hierarchy with its fully generalised level (every base code -> ALL)."""
-    base = levels[0].labels.keys()
+    base = levels[0].labels.keys() or levels[-1].up.keys()
     return (*levels, Level("all", {ALL: "All"}, dict.fromkeys(base, ALL)))
 
 
@@ -222,11 +222,23 @@ def _ctdc_name(prefix: str, code: str) -> str:
     return prefix + "".join(part.capitalize() for part in code.split("_"))
 
 
+# Stata allows 32 characters in a variable name.
+MAX_NAME = 32
+_SHORT_CODES = {
+    "restricts_financial_access": "restricts_finances",
+    "threat_of_law_enforcement": "law_enforcement_threat",
+}
+
+
+def dummy_name(prefix: str, code: str) -> str:
+    return f"{prefix}_{_SHORT_CODES.get(code, code)}"
+
+
 def dummies(prefix, label, vocabulary, source, ctdc_prefix="", role=OTHER) -> list[Variable]:
     """One 0/1 variable per answer of a multiple-choice question, as CTDC publishes them."""
     return [
         flag(
-            f"{prefix}_{code}",
+            dummy_name(prefix, code),
             f"{label}: {text}",
             source,
             role,
@@ -445,6 +457,7 @@ VARIABLES: tuple[Variable, ...] = (
 
 BY_NAME: dict[str, Variable] = {var.name: var for var in VARIABLES}
 assert len(BY_NAME) == len(VARIABLES), "variable names must be unique"
+assert all(len(name) <= MAX_NAME for name in BY_NAME), "a variable name is too long for Stata"
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 

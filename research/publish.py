@@ -229,11 +229,11 @@ def _missing_or_unknown(answers: dict, key: str) -> int:
 
 
 def _dummies(prefix: str, vocabulary, answers: dict, key: str) -> dict:
-    names = [f"{prefix}_{code}" for code, _text in vocabulary]
+    names = [cb.dummy_name(prefix, code) for code, _text in vocabulary]
     chosen = answers["coded"].get(key) or []
     if not chosen:
         return dict.fromkeys(names, _missing_or_unknown(answers, key))
-    return {f"{prefix}_{code}": int(code in chosen) for code, _text in vocabulary}
+    return {cb.dummy_name(prefix, code): int(code in chosen) for code, _text in vocabulary}
 
 
 def _coded_majority(answers: dict, key: str) -> int:
