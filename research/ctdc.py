@@ -66,7 +66,8 @@ def _text(variable: cb.Variable, level: int, codes: pd.Series, base=None) -> pd.
     if level == len(variable.levels) - 1 and level > 0:
         return pd.Series(MISSING, index=codes.index, dtype=object)
     mapped = codes.map(base) if level == 0 and base is not None else codes.map(labels)
-    return mapped.where(codes >= 0, MISSING).fillna(MISSING).astype(object)
+    mapped = mapped.astype(object).where(codes >= 0, MISSING)
+    return mapped.where(mapped.notna(), MISSING)
 
 
 def _flag(codes: pd.Series) -> pd.Series:

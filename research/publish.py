@@ -29,8 +29,18 @@ from assistance.models import (
     ReturnMovement,
     ServiceRecord,
 )
+from casework.access import Perm, has_perm
 from casework.audit import Action, audit_record
-from casework.models import Case, CaseStatus, Consent, ConsentPurpose, Mission, Person, User
+from casework.models import (
+    Case,
+    CaseStatus,
+    Consent,
+    ConsentPurpose,
+    Mission,
+    OrgRole,
+    Person,
+    User,
+)
 from dedupe.models import PersonCluster
 from research import codebook as cb
 from research.models import Release, ResearchRecord
@@ -529,3 +539,14 @@ def publish(
         detail={"number": release.number, "as_of": as_of.isoformat(), "cases": release.cases},
     )
     return release
+
+
+def publisher(username: str | None) -> User | None:
+    """The user publishing from the command line: the one named, or the first active DPO."""
+    users = User.objects.filter(is_active=True)
+    actor = (
+        users.filter(username=username).first()
+        if username
+        else users.filter(org_role=OrgRole.DPO).order_by("id").first()
+    )
+    return actor if actor is not None and has_perm(actor, Perm.RESEARCH_MANAGE) else None

@@ -5,10 +5,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.access import Perm, has_perm
-from casework.models import OrgRole, User
 from research import services
 from research.models import Release
+from research.publish import publisher
 
 
 class Command(BaseCommand):
@@ -32,7 +31,11 @@ class Command(BaseCommand):
             as_of = date.fromisoformat(options["as_of"])
         except ValueError:
             raise CommandError("--as-of must be a date written YYYY-MM-DD.") from None
-        actor = self._actor(options["by"])
+        actor = publisher(options["by"])
+        if actor is None:
+            raise CommandError(
+                "Publishing needs an active data protection officer: give one with --by."
+            )
         corrects = None
         if options["corrects"] is not None:
             corrects = Release.objects.filter(
@@ -58,17 +61,3 @@ class Command(BaseCommand):
             f"{release.persons} persons, {release.cases} cases, as of {release.as_of}; "
             f"checksum {release.checksum}"
         )
-
-    @staticmethod
-    def _actor(username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        actor = (
-            users.filter(username=username).first()
-            if username
-            else users.filter(org_role=OrgRole.DPO).order_by("id").first()
-        )
-        if actor is None or not has_perm(actor, Perm.RESEARCH_MANAGE):
-            raise CommandError(
-                "Publishing needs an active data protection officer: give one with --by."
-            )
-        return actor
