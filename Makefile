@@ -20,8 +20,10 @@ browser:
 
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py migrate --database research --verbosity 0
 	$(PY) manage.py seed_demo --cases $(DEMO_CASES) --seed 1 --if-empty
 	$(PY) manage.py dedupe_run
+	$(PY) manage.py research_publish --as-of $$(date +%F) --approve --if-none
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
 

@@ -16,6 +16,8 @@ PRODUCTION = {
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "BLIND_INDEX_KEY": "b" * 10 + "-blind-index-key-of-its-own-7h2",
     "ALLOWED_HOSTS": "casework.example.org",
+    "DATABASE_URL": "postgres://casework@db.internal:5432/casework",
+    "RESEARCH_DATABASE_URL": "postgres://research@db.internal:5432/research",
 }
 
 
@@ -33,7 +35,14 @@ def _manage(*args, env):
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ALLOWED_HOSTS"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEY",
+        "BLIND_INDEX_KEY",
+        "ALLOWED_HOSTS",
+        "RESEARCH_DATABASE_URL",
+    ],
 )
 def test_production_refuses_to_start_without_each_secret(missing, tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -48,6 +57,16 @@ def test_production_refuses_a_blind_index_key_equal_to_the_encryption_key(tmp_pa
     env = {**PRODUCTION, "BLIND_INDEX_KEY": PRODUCTION["FIELD_ENCRYPTION_KEY"]}
     result = _manage("check", env={**env, "CASEWORK_LOCAL_DIR": str(tmp_path)})
     assert result.returncode != 0 and "must differ" in result.stderr
+
+
+def test_production_refuses_a_research_database_reached_as_the_casework_user(tmp_path):
+    env = {
+        **PRODUCTION,
+        "RESEARCH_DATABASE_URL": "postgres://casework@db.internal:5432/research",
+        "CASEWORK_LOCAL_DIR": str(tmp_path),
+    }
+    result = _manage("check", env=env)
+    assert result.returncode != 0 and "credentials of its own" in result.stderr
 
 
 def test_production_passes_check_deploy_without_warnings(tmp_path):

@@ -114,13 +114,19 @@ def e2e_server(chromium_path, e2e_database_url, tmp_path_factory) -> Iterator[E2
         "DATABASE_URL": e2e_database_url,
         # Keys, static root and any default database of the server stay in a temp dir.
         "CASEWORK_LOCAL_DIR": str(local_dir),
+        # The research layer's own database: a SQLite file beside it, whatever the casework one.
+        "RESEARCH_DATABASE_URL": f"sqlite:///{local_dir / 'research.sqlite3'}",
         "DJANGO_ENV": "development",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_DEBUG", None)  # the real 404 page, not Django's debug page
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
-    for command in (["migrate", "--no-input", "--verbosity", "0"], ["seed_demo", "--cases", "0"]):
+    for command in (
+        ["migrate", "--no-input", "--verbosity", "0"],
+        ["migrate", "--database", "research", "--no-input", "--verbosity", "0"],
+        ["seed_demo", "--cases", "0"],
+    ):
         done = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
             [*manage, *command], cwd=REPO_ROOT, env=env, capture_output=True, text=True
         )

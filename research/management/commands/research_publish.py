@@ -25,8 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--final", action="store_true", help="not provisional")
         parser.add_argument("--corrects", type=int, help="number of the release it corrects")
         parser.add_argument("--change-note", default="", help="what the correction changes")
+        parser.add_argument(
+            "--if-none", action="store_true", help="do nothing if a release is already approved"
+        )
 
     def handle(self, *args, **options):
+        if options["if_none"] and Release.objects.filter(status=Release.Status.APPROVED).exists():
+            self.stdout.write("An approved release exists already: nothing published.")
+            return
         try:
             as_of = date.fromisoformat(options["as_of"])
         except ValueError:
