@@ -15,21 +15,20 @@ import numpy as np
 
 def cluster(n: int, pairs: np.ndarray, probabilities: np.ndarray, threshold: float) -> np.ndarray:
     """Cluster label per record (0..n-1); records alone keep a label of their own."""
+    above = np.flatnonzero(probabilities >= threshold)  # only these links can join clusters
+    pairs, probabilities = pairs[above], probabilities[above]
     order = np.argsort(-probabilities, kind="stable")
     strength: dict[tuple[int, int], float] = {}
-    for (i, j), p in zip(pairs, probabilities, strict=True):
-        if p >= threshold:
-            strength[(int(i), int(j))] = strength[(int(j), int(i))] = float(p)
+    rows = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), probabilities.tolist(), strict=True)
+    for i, j, p in rows:
+        strength[(i, j)] = strength[(j, i)] = p
     label = np.arange(n)
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    for index in order:
-        p = probabilities[index]
-        if p < threshold:
-            break
-        a, b = label[pairs[index, 0]], label[pairs[index, 1]]
+    members: dict[int, list[int]] = {}
+    for index in order.tolist():
+        a, b = int(label[pairs[index, 0]]), int(label[pairs[index, 1]])
         if a == b:
             continue
-        left, right = members[a], members[b]
+        left, right = members.setdefault(a, [a]), members.setdefault(b, [b])
         total = sum(strength.get((x, y), 0.0) for x in left for y in right)
         if total / (len(left) * len(right)) < threshold:
             continue
