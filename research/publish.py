@@ -62,6 +62,7 @@ class CaseFacts:
     status: str
     destination: str
     source: str
+    mission: str  # code of the registering mission, for the release's coverage
     screening: tuple | None = None  # research codes of SCREENING_NAMES
     age_at_interview: int | None = None
     assistance: tuple | None = None  # research codes of ASSISTANCE_NAMES
@@ -96,6 +97,7 @@ def consenting_case_ids(as_of: date) -> set[int]:
 
 def _gather(case_ids: set[int], as_of: date, progress: Callable[[str], None]) -> dict:
     countries = dict(Mission.objects.values_list("id", "country"))
+    codes = dict(Mission.objects.values_list("id", "code"))
     facts: dict[int, CaseFacts] = {}
     rows = (
         Case.objects.filter(registered_on__lte=as_of, merged_into__isnull=True)
@@ -107,9 +109,10 @@ def _gather(case_ids: set[int], as_of: date, progress: Callable[[str], None]) ->
             "status",
             "destination_mission_id",
             "source_mission_id",
+            "registering_mission_id",
         )
     )
-    for case_id, person_id, registered_on, status, destination, source in _chunks(rows):
+    for case_id, person_id, registered_on, status, destination, source, mission in _chunks(rows):
         if case_id in case_ids:
             facts[case_id] = CaseFacts(
                 case_id,
@@ -118,6 +121,7 @@ def _gather(case_ids: set[int], as_of: date, progress: Callable[[str], None]) ->
                 status,
                 countries.get(destination, ""),
                 countries.get(source, ""),
+                codes.get(mission, ""),
             )
     progress(f"{len(facts)} cases")
 
@@ -436,12 +440,14 @@ class Coverage:
     def __init__(self):
         self.years: Counter = Counter()
         self.countries: Counter = Counter()
+        self.missions: Counter = Counter()
         self.cases = self.screened = self.assisted = 0
 
     def add(self, case: CaseFacts, values: dict) -> None:
         self.cases += 1
         self.years[values["year_registered"]] += 1
         self.countries[case.destination] += 1
+        self.missions[case.mission] += 1
         self.screened += case.screening is not None
         self.assisted += case.assistance is not None
 
@@ -450,6 +456,7 @@ class Coverage:
         return {
             "years": sorted(self.years),
             "countries_of_identification": sorted(c for c in self.countries if c),
+            "registering_missions": sorted(m for m in self.missions if m),
             "share_with_screening_form": round(self.screened / total, 4),
             "share_with_assistance_form": round(self.assisted / total, 4),
         }
@@ -462,7 +469,8 @@ def _notes(as_of: date, coverage: dict, excluded: int) -> str:
         f"Cases registered up to {as_of.isoformat()} whose person consented to use in "
         f"anonymised research ({excluded} registered cases without that consent are not "
         f"included). Years of registration: {span}. Countries of identification: "
-        f"{', '.join(coverage['countries_of_identification']) or 'none'}. "
+        f"{', '.join(coverage['countries_of_identification']) or 'none'}; registered by the "
+        f"missions {', '.join(coverage['registering_missions']) or 'none'}. "
         f"{coverage['share_with_screening_form']:.0%} of the cases have a screening form and "
         f"{coverage['share_with_assistance_form']:.0%} an assistance form; the variables of a "
         "missing form are coded -99. Persons registered twice are counted once when the "
