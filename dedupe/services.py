@@ -266,8 +266,13 @@ def may_see_identifiers(user: User, candidate: MatchCandidate) -> bool:
 # The whole caseload ------------------------------------------------------------------
 
 
-def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
-    """Fit the model on every person and refresh the review queue."""
+def run_batch(*, progress=None, batch_size: int = 5000, refit: bool = False) -> dict:
+    """Re-score every person and refresh the review queue.
+
+    The stored model (the latest LinkageModel) is reused, so that re-running after a few
+    registrations does not shift every score and cluster; it is fitted on every person
+    (and stored) when there is none yet, or when asked (refit).
+    """
     people = list(Person.objects.order_by("pk"))
     records = []
     for index, person in enumerate(people, start=1):
@@ -276,8 +281,11 @@ def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
             progress("read", index, len(people))
     table = linkage.build_table(records)
     pairs = linkage.candidate_pairs(table)
-    if len(table) >= linkage.MIN_RECORDS_TO_FIT:
-        model = linkage.fit(table, pairs)
+    levels = linkage.compare(table, pairs)
+    stored = LinkageModel.objects.exists()
+    fitted = (refit or not stored) and len(table) >= linkage.MIN_RECORDS_TO_FIT
+    if fitted:
+        model = linkage.fit(table, pairs, levels=levels)
         frequency = {
             name: {
                 blind_index.digest("name-frequency", key): value for key, value in values.items()
@@ -291,9 +299,8 @@ def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
             pairs=len(pairs),
         )
     else:
-        model = current_model()  # too few people to fit: the defaults, or the last fit
-    probability, parts = linkage.score(model, table, pairs)
-    levels = linkage.compare(table, pairs)
+        model = current_model()  # the last fit, or the defaults when too few to fit
+    probability, parts = linkage.score(model, table, pairs, levels)
     MatchKey.objects.all().delete()
     MatchKey.objects.bulk_create(
         (
@@ -321,6 +328,7 @@ def run_batch(*, progress=None, batch_size: int = 5000) -> dict:
         "candidate_pairs": len(pairs),
         "queued": len(scored),
         "strong": strong,
+        "refitted": fitted,
         "prior": model.prior,
         "log10_prior": round(math.log10(model.prior), 2),
     }

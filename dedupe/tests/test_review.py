@@ -235,3 +235,44 @@ def test_two_missions_link_their_encodings_without_exchanging_names(
     with open(links, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 1 and float(rows[0]["dice"]) >= 0.75
+
+
+def test_dedupe_link_saves_a_fitted_model_and_reuses_it(tmp_path):
+    from dedupe.engine import synthetic
+
+    records, _labels = synthetic.generate(1500, seed=3)
+    fields = ["id", "given_name", "family_name", "date_of_birth", "birth_year", "sex"]
+    fields.append("citizenship")
+    source, more = tmp_path / "people.csv", tmp_path / "more.csv"
+    for path, rows in ((source, records[:1400]), (more, records)):
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    model = tmp_path / "model.json"
+    out = tmp_path / "clusters.csv"
+    call_command("dedupe_link", "--input", str(source), "--out", str(out), "--model", str(model))
+    saved = model.read_text()
+    assert '"prior"' in saved and '"name_frequency"' in saved
+    # Reused as it is for a larger file: not refitted, not rewritten.
+    call_command("dedupe_link", "--input", str(more), "--out", str(out), "--model", str(model))
+    assert model.read_text() == saved
+    call_command(
+        "dedupe_link", "--input", str(more), "--out", str(out), "--model", str(model), "--refit"
+    )
+    assert model.read_text() != saved
+
+
+def test_run_batch_reuses_the_stored_model_unless_asked_to_refit(world, twins, monkeypatch):
+    from dedupe.engine import linkage
+    from dedupe.models import LinkageModel
+
+    monkeypatch.setattr(linkage, "MIN_RECORDS_TO_FIT", 2)
+    stored = LinkageModel.objects.create(
+        parameters={**linkage.DEFAULT_PARAMETERS, "prior": 0.0123}, people=2, pairs=1
+    )
+    result = services.run_batch()
+    assert (result["refitted"], result["prior"]) == (False, 0.0123)
+    assert LinkageModel.objects.count() == 1
+    call_command("dedupe_run", "--refit")
+    assert LinkageModel.objects.exclude(pk=stored.pk).count() == 1
