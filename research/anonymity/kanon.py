@@ -28,14 +28,19 @@ Procedure
    more real QI value replaced by SUPPRESSED; the attribute is the cheapest one whose
    suppression merges the record into an existing class of size >= k, otherwise the one whose
    target class would gather most records (then cheapest, then most distinct values, then
-   column order). Missing codes are never touched in this phase. (b) Records still in classes
-   smaller than k after all their real values are suppressed are grouped by their pattern of
-   missing codes; records with the same pattern are taken from the surplus (size - k) of the
-   largest classes, or a whole smallest class is moved, until the pattern has k records. A
-   pattern with no possible donor has its missing codes replaced by SUPPRESSED (never by
-   another missing code or a real value) and joins the all-SUPPRESSED class, which is topped
-   up the same way. Rows are never dropped; only a frame with fewer than k rows (or no QIs)
-   can end up with classes smaller than k, and ``k_achieved`` says so.
+   column order). From the second round on, a small class that no single suppression rescues
+   and that needs fewer donor values (``(k - size) * suppressed positions``) than its own
+   ``size`` is completed instead with records from the surplus (size - k) of larger classes
+   that agree with it outside its suppressed positions; those positions are suppressed in the
+   donors. Donors are limited to what the record limit leaves over. Missing codes are never
+   touched in this phase. (b) Records still in classes smaller than k after all their real
+   values are suppressed are grouped by their pattern of missing codes; records with the same
+   pattern are taken from the surplus of the largest classes, or a whole smallest class is
+   moved, until the pattern has k records. A pattern with no possible donor has its missing
+   codes replaced by SUPPRESSED (never by another missing code or a real value) and joins the
+   all-SUPPRESSED class, which is topped up the same way. Rows are never dropped; only a frame
+   with fewer than k rows (or no QIs) can end up with classes smaller than k, and
+   ``k_achieved`` says so.
 
 Everything is deterministic: ties are broken by fixed orders (column order, lexicographic node
 order, row position).
@@ -58,8 +63,10 @@ MISSING_CODES = (UNKNOWN, DECLINED, NOT_APPLICABLE, SUPPRESSED)
 _MAX_KEY = 2**62
 _MAX_NODES = 2_000_000
 _CACHE_BYTES = 96 * 2**20
+_DENSE_LIMIT = 1 << 24  # largest key space counted in a dense array
 _MAX_CANDIDATES = 256
 _EPS = 1e-12
+_TOP_UP = True  # complete small classes with donors during the rounds (see _top_up)
 
 
 @dataclass(frozen=True)
@@ -274,13 +281,36 @@ class _Table:
 
 def _rollup(qis: list[_QI], source: _Table, node: tuple[int, ...], keep_inverse=False) -> _Table:
     columns = [
-        qi.up(source.node[j], node[j])[source.columns[j]]
+        qi.up(source.node[j], node[j]).take(source.columns[j])
         if source.node[j] != node[j]
         else source.columns[j]
         for j, qi in enumerate(qis)
     ]
     cards = [qi.card(node[j]) for j, qi in enumerate(qis)]
-    inv, first, groups = _group(columns, cards, len(source.counts))
+    rows = len(source.counts)
+    product = 1
+    for card in cards:
+        product *= card
+    if product <= min(max(rows, 1 << 16), _DENSE_LIMIT):
+        # small key space: count into a dense array (no hashing); classes in key order
+        key = np.zeros(rows, dtype=np.int64)
+        for column, card in zip(columns, cards, strict=True):
+            key *= card
+            key += column
+        dense = np.bincount(key, weights=source.counts, minlength=product)
+        present = np.flatnonzero(dense)
+        counts = dense[present].astype(np.int64)
+        decoded, rest = [], present.copy()
+        for card in reversed(cards):
+            decoded.append((rest % card).astype(_dense_dtype(card)))
+            rest //= card
+        inv = None
+        if keep_inverse:
+            remap = np.zeros(product, dtype=np.int64)
+            remap[present] = np.arange(len(present))
+            inv = remap[key]
+        return _Table(node, decoded[::-1], counts, inv)
+    inv, first, groups = _group(columns, cards, rows)
     counts = np.bincount(inv, weights=source.counts, minlength=groups).astype(np.int64)
     return _Table(node, [c[first] for c in columns], counts, inv if keep_inverse else None)
 
@@ -296,8 +326,113 @@ class _Suppression:
     base: np.ndarray  # (original rows, q) generalised codes before suppression
 
 
+def _top_up(arrays, key, ukey, inv, size, has_safe, k, budget, sup_id, strides):
+    """Complete small classes with records from the surplus of large ones.
+
+    A small class that already has suppressed values, has no single suppression that merges
+    it into a class of size >= k, and would cost fewer values to complete (need * suppressed
+    values per donor) than one more suppressed value for each of its records, takes ``k - size``
+    records from classes with more than k records that agree with it on every position it has
+    not suppressed and hold a real (or already suppressed) value where it has; those records
+    get the same positions suppressed. At most ``budget`` records are taken in all.
+    Returns the extended arrays, a mask of the classes completed and the records taken.
+    """
+    ids, values, real, counts, root = arrays
+    groups = len(ukey)
+    topped = np.zeros(groups, dtype=bool)
+    _, rep = np.unique(inv, return_index=True)
+    small = np.flatnonzero((size > 0) & (size < k))
+    small_mask = values[rep[small]] == SUPPRESSED
+    nsup = small_mask.sum(axis=1)
+    nreal = real[rep[small]].sum(axis=1)
+    need = k - size[small]
+    eligible = (nsup >= 1) & (nreal >= 1) & ~has_safe[small] & (need * nsup <= size[small])
+    eligible &= need <= budget
+    if not eligible.any():
+        return arrays, topped, 0
+    targets, masks = small[eligible], small_mask[eligible]
+    cost = (need * nsup)[eligible]
+    order = np.lexsort((ukey[targets], cost))
+    targets, masks = targets[order], masks[order]
+    surplus = np.where(size >= k, size - k, 0)
+    donors_all = np.flatnonzero(surplus > 0)
+    if donors_all.size == 0:
+        return arrays, topped, 0
+    donor_values = values[rep[donors_all]]
+    donor_ids = ids[rep[donors_all]]
+    donor_key = key[rep[donors_all]]
+    lookups = {}
+    plan = []
+    used = 0
+    for t, mask in zip(targets, masks, strict=True):
+        need_t = int(k - size[t])
+        if need_t > budget - used:
+            continue
+        signature = mask.tobytes()
+        if signature not in lookups:
+            fits = ((donor_values[:, mask] >= 0) | (donor_values[:, mask] == SUPPRESSED)).all(1)
+            d = donors_all[fits]
+            shift = (sup_id[mask] - donor_ids[fits][:, mask]) * strides[mask]
+            masked = donor_key[fits] + shift.sum(axis=1)
+            by = np.lexsort((ukey[d], masked))
+            lookups[signature] = (masked[by], d[by])
+        masked, d = lookups[signature]
+        lo, hi = np.searchsorted(masked, ukey[t]), np.searchsorted(masked, ukey[t], "right")
+        if lo == hi:
+            continue
+        cands = d[lo:hi]
+        avail = surplus[cands]
+        if avail.sum() < need_t:
+            continue
+        left = need_t
+        for g in cands[np.lexsort((ukey[cands], -avail))]:
+            amount = int(min(surplus[g], left))
+            if amount:
+                plan.append((int(g), amount, mask))
+                surplus[g] -= amount
+                left -= amount
+            if not left:
+                break
+        used += need_t
+        topped[t] = True
+    if not plan:
+        return arrays, topped, 0
+    by_group = np.argsort(inv, kind="stable")
+    starts = np.searchsorted(inv[by_group], np.arange(groups + 1))
+    new_ids, new_values, new_counts, new_root = [], [], [], []
+    for g, amount, mask in plan:
+        left = amount
+        for r in by_group[starts[g] : starts[g + 1]][::-1]:
+            a = int(min(counts[r], left))
+            if a == 0:
+                continue
+            counts[r] -= a
+            row_ids, row_values = ids[r].copy(), values[r].copy()
+            row_ids[mask] = sup_id[mask]
+            row_values[mask] = SUPPRESSED
+            new_ids.append(row_ids)
+            new_values.append(row_values)
+            new_counts.append(a)
+            new_root.append(root[r])
+            left -= a
+            if not left:
+                break
+    ids = np.vstack([ids, np.array(new_ids)])
+    values = np.vstack([values, np.array(new_values)])
+    new_values_arr = np.array(new_values)
+    real = np.vstack([real, new_values_arr >= 0])
+    counts = np.concatenate([counts, np.array(new_counts, dtype=np.int64)])
+    root = np.concatenate([root, np.array(new_root, dtype=np.int64)])
+    return (ids, values, real, counts, root), topped, used
+
+
 def _local_suppression(
-    base: np.ndarray, counts: np.ndarray, k: int, costs: np.ndarray, distinct: np.ndarray
+    base: np.ndarray,
+    counts: np.ndarray,
+    k: int,
+    costs: np.ndarray,
+    distinct: np.ndarray,
+    budget: int = 0,
 ) -> _Suppression:
     rows, q = base.shape
     values = base.copy()
@@ -324,8 +459,9 @@ def _local_suppression(
     def keys() -> np.ndarray:
         return ids @ strides
 
-    # (a) rounds: one more real value suppressed per record of a small class
-    for _ in range(q + 1):
+    # (a) rounds: one more real value suppressed per record of a small class, unless the
+    # class can be topped up with k - size records that share its pattern (see _top_up)
+    for round_number in range(q + 1):
         key = keys()
         ukey, inv = np.unique(key, return_inverse=True)
         size = np.bincount(inv, weights=counts).astype(np.int64)
@@ -341,6 +477,20 @@ def _local_suppression(
         _, tinv = np.unique(target, return_inverse=True)
         mass = existing + np.bincount(tinv, weights=counts[o]).astype(np.int64)[tinv]
         safe = existing >= k
+        if _TOP_UP and round_number and budget > 0:
+            has_safe = np.zeros(len(ukey), dtype=bool)
+            has_safe[inv[o[safe]]] = True
+            arrays = (ids, values, real, counts, root)
+            arrays, topped, used = _top_up(
+                arrays, key, ukey, inv, size, has_safe, k, budget, sup_id, strides
+            )
+            ids, values, real, counts, root = arrays
+            budget -= used
+            if topped.any():
+                keep = ~topped[inv[o]]
+                o, jj, mass, safe = o[keep], jj[keep], mass[keep], safe[keep]
+                if o.size == 0:
+                    continue
         cost = costs[jj]
         order = np.lexsort(
             (jj, distinct_rank[jj], cost, -mass, np.where(safe, cost, 0.0), ~safe, o)
@@ -529,34 +679,45 @@ class _Search:
         self.state[unknown & (self.nodes <= node).all(axis=1)] = -1
         return False
 
-    def tag(self) -> None:
-        top, bottom = len(self.nodes) - 1, 0
-        if not self.acceptable(top) or self.acceptable(bottom):
-            return
-        order = np.lexsort((np.arange(len(self.nodes)), self.bound, self.nodes.sum(axis=1)))
-        for start in order:
-            if self.state[start]:
-                continue
-            path, current = [int(start)], int(start)
-            while True:
-                nxt = None
-                for j in self.preference:
-                    if self.nodes[current, j] < self.heights[j]:
-                        candidate = current + int(self.strides[j])
-                        if self.state[candidate] == 0:
-                            nxt = candidate
-                            break
-                if nxt is None:
-                    break
-                path.append(nxt)
-                current = nxt
-            lo, hi = 0, len(path) - 1
-            while lo <= hi:
-                mid = (lo + hi) // 2
-                if self.acceptable(path[mid]):
-                    hi = mid - 1
-                else:
-                    lo = mid + 1
+    def descend(self) -> int | None:
+        """A minimal acceptable node, reached greedily from the top (largest bound drop first);
+        None when even the top is not acceptable."""
+        current = len(self.nodes) - 1
+        if not self.acceptable(current):
+            return None
+        while True:
+            for j in self.preference[::-1]:
+                if self.nodes[current, j] > 0:
+                    below = current - int(self.strides[j])
+                    if self.acceptable(below):
+                        current = below
+                        break
+            else:
+                return current
+
+    def settle(self, start: int, ceiling: float) -> None:
+        """Tag ``start``: binary search on a path upwards from it through untagged nodes whose
+        bound is below ``ceiling`` (Flash); every evaluation tags a cone of the lattice."""
+        path, current = [start], start
+        while True:
+            nxt = None
+            for j in self.preference:
+                if self.nodes[current, j] < self.heights[j]:
+                    candidate = current + int(self.strides[j])
+                    if self.state[candidate] == 0 and self.bound[candidate] < ceiling:
+                        nxt = candidate
+                        break
+            if nxt is None:
+                break
+            path.append(nxt)
+            current = nxt
+        lo, hi = 0, len(path) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if self.acceptable(path[mid]):
+                hi = mid - 1
+            else:
+                lo = mid + 1
 
 
 # --------------------------------------------------------------------------- public entry point
@@ -658,26 +819,32 @@ def anonymise(
             np.bincount(inv0, minlength=groups0).astype(np.int64),
         )
         search = _Search(qis, table0, k, limit, total_w)
-        search.tag()
         costs_base = np.array([qi.weight for qi in qis])
-        acceptable = np.flatnonzero(search.state > 0)
-        order = acceptable[
-            np.lexsort((acceptable, search.nodes[acceptable].sum(axis=1), search.bound[acceptable]))
-        ]
         best = None
-        for index in order:
-            if best is not None and search.bound[index] >= best[0] - _EPS:
-                break
-            if candidates >= _MAX_CANDIDATES:
-                break
+        tried = set()
+
+        def consider(index: int) -> None:
+            nonlocal best, candidates
+            tried.add(index)
             candidate = tuple(int(x) for x in search.nodes[index])
             sup = _run_suppression(search, candidate, k, costs_base)
             candidates += 1
             _, records, loss = _suppression_stats(sup, qis, candidate, total_w)
-            if records > limit:
-                continue
-            if best is None or loss < best[0] - _EPS:
+            if records <= limit and (best is None or loss < best[0] - _EPS):
                 best = (loss, candidate)
+
+        start = search.descend()
+        if start is not None:
+            consider(start)
+        order = np.lexsort((np.arange(len(search.nodes)), search.nodes.sum(axis=1), search.bound))
+        for index in order:
+            ceiling = best[0] - _EPS if best is not None else np.inf
+            if search.bound[index] >= ceiling or candidates >= _MAX_CANDIDATES:
+                break
+            if search.state[index] == 0:
+                search.settle(int(index), ceiling)
+            if search.state[index] > 0 and index not in tried:
+                consider(int(index))
         if best is None:
             within = False
             node = tuple(qi.height for qi in qis)
@@ -742,7 +909,9 @@ def _run_suppression(search: _Search, node, k, costs_base, table: _Table | None 
         ]
     )
     distinct = np.array([qi.card(node[j]) for j, qi in enumerate(qis)], dtype=np.int64)
-    return _local_suppression(base, table.counts, k, costs, distinct)
+    outliers = int(table.counts[table.counts < k].sum())
+    budget = max(0, search.limit - outliers)  # records that topping up may take (see _top_up)
+    return _local_suppression(base, table.counts, k, costs, distinct, budget)
 
 
 def suppress_only(frame: pd.DataFrame, quasi_identifiers: Sequence[str], k: int = 11) -> Result:

@@ -270,6 +270,19 @@ def test_a_lone_outlier_gets_partners_rather_than_staying_unique():
     assert result.frame["age"].tolist()[-1] == SUPPRESSED
 
 
+def test_a_small_class_is_completed_by_a_few_donors_rather_than_suppressed_further():
+    a = np.r_[np.full(20, 1), np.full(20, 2), np.full(20, 3), np.full(4, 9)].astype("int16")
+    frame = pd.DataFrame({"a": a, "b": np.zeros(64, dtype="int16")})
+    qis = {"a": Hierarchy.identity(), "b": Hierarchy.identity()}
+    result = anonymise(frame, qis, k=5, max_suppressed_share=0.5)
+    assert_honest(frame, result, qis, 5)
+    # the four 9s lose their value; one more record joins them (the alternative, suppressing
+    # b as well, would still leave a class of four and cost twice as many values)
+    assert result.suppressed_values == {"a": 5, "b": 0}
+    assert (result.frame["a"].iloc[-4:] == SUPPRESSED).all()
+    assert result.frame.groupby(["a", "b"]).size().min() == 5
+
+
 def test_suppression_limit_forces_generalisation():
     frame = pd.DataFrame({"age": np.r_[np.repeat(np.arange(10), 3), [20, 21, 22]]})
     frame["age"] = frame["age"].astype("int16")
