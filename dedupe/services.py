@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,16 +81,17 @@ def key_digests(table: linkage.Table, index: int) -> list[str]:
     return [blind_index.digest("block", key) for key in linkage.blocking_keys(table, index)]
 
 
-def person_index(person: Person) -> list[str]:
+def person_index(person: Person, table: linkage.Table | None = None) -> list[str]:
     """Store the person's blocking keys (as digests) and make sure they have a cluster."""
-    table = linkage.build_table([record_of(person)])
+    table = linkage.build_table([record_of(person)]) if table is None else table
     digests = sorted(set(key_digests(table, 0)))
     MatchKey.objects.filter(person=person).exclude(digest__in=digests).delete()
-    existing = set(MatchKey.objects.filter(person=person).values_list("digest", flat=True))
     MatchKey.objects.bulk_create(
-        [MatchKey(person=person, digest=d) for d in digests if d not in existing]
+        [MatchKey(person=person, digest=d) for d in digests], ignore_conflicts=True
     )
-    PersonCluster.objects.get_or_create(person=person, defaults={"cluster": person.pk})
+    PersonCluster.objects.bulk_create(
+        [PersonCluster(person=person, cluster=person.pk)], ignore_conflicts=True
+    )
     return digests
 
 
@@ -125,24 +126,53 @@ def _store_candidates(scored: list[tuple[int, int, float, dict]]) -> list[MatchC
     return stored
 
 
+def _candidates(person: Person, table: linkage.Table) -> list[int]:
+    """Ids of the people sharing the most blocking keys with the person (at most
+    MAX_CANDIDATES), skipping, as the batch does, a key shared by more people than its
+    block may hold: such a key (a common name and year) says little, and reading all of
+    its people is what made a registration slow. Each key reads at most limit + 1 rows
+    through the digest index."""
+    keys = linkage.blocking_keys(table, 0, with_limits=True)
+    digests = [blind_index.digest("block", key) for key, _limit in keys]
+    limits = [limit for _key, limit in keys]
+    found: dict[str, list[int]] = defaultdict(list)
+    if connection.vendor == "postgresql":  # one round trip, at most limit + 1 rows per key
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT k.digest, m.person_id FROM unnest(%s::text[], %s::int[]) AS k(digest, lim)"
+                " CROSS JOIN LATERAL (SELECT person_id FROM dedupe_matchkey"
+                " WHERE digest = k.digest AND person_id <> %s LIMIT k.lim + 1) AS m",
+                [digests, limits, person.pk],
+            )
+            for digest, pid in cursor.fetchall():
+                found[digest].append(pid)
+    else:
+        for digest, limit in zip(digests, limits, strict=True):
+            found[digest] = list(
+                MatchKey.objects.filter(digest=digest)
+                .exclude(person_id=person.pk)
+                .values_list("person_id", flat=True)[: limit + 1]
+            )
+    shared: dict[int, int] = defaultdict(int)
+    for digest, limit in zip(digests, limits, strict=True):
+        ids = found.get(digest, [])
+        if len(ids) <= limit:
+            for pid in ids:
+                shared[pid] += 1
+    ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))
+    return [pid for pid, _count in ranked[:MAX_CANDIDATES]]
+
+
+@transaction.atomic  # one commit, not one per statement
 def person_match(person: Person) -> list[MatchCandidate]:
     """Index a newly saved person and queue their likely matches for review."""
-    digests = person_index(person)
-    # The people sharing the most blocking keys first: with a common name, thousands share
-    # one key, and comparing an arbitrary few hundred of them would miss the real match.
-    ranked = (
-        MatchKey.objects.filter(digest__in=digests)
-        .exclude(person_id=person.pk)
-        .values("person_id")
-        .annotate(shared=Count("id"))
-        .order_by("-shared", "person_id")[:MAX_CANDIDATES]
-    )
-    others = list(
-        Person.objects.filter(pk__in=[row["person_id"] for row in ranked]).only(*MATCH_FIELDS)
-    )
+    new = linkage.build_table([record_of(person)])
+    person_index(person, new)
+    # The people sharing the most blocking keys first: with a common name, hundreds share
+    # one key, and comparing an arbitrary few of them would miss the real match.
+    others = list(Person.objects.filter(pk__in=_candidates(person, new)).only(*MATCH_FIELDS))
     if not others:
         return []
-    new = linkage.build_table([record_of(person)])
     existing = linkage.build_table([record_of(p) for p in others])
     pairs = np.stack([np.zeros(len(others), dtype=np.int64), np.arange(len(others))], axis=1)
     model = current_model()

@@ -279,11 +279,14 @@ def _key_columns(t: Table) -> list[tuple[np.ndarray, int]]:
     return [(c, limits.get(id(c), MAX_BLOCK)) for c in columns]
 
 
-def blocking_keys(t: Table, i: int) -> list[str]:
-    """The blocking keys of one record (several, so one typo does not hide a match)."""
+def blocking_keys(t: Table, i: int, *, with_limits: bool = False) -> list:
+    """The blocking keys of one record (several, so one typo does not hide a match); with
+    limits, (key, largest block it may make) pairs: a larger block is skipped."""
     cache = t.__dict__.setdefault("_key_cache", None)
     if cache is None:
         cache = t.__dict__["_key_cache"] = _key_columns(t)
+    if with_limits:
+        return [(column[i], limit) for column, limit in cache if column[i]]
     return [column[i] for column, _limit in cache if column[i]]
 
 
@@ -339,7 +342,8 @@ DOB_LEVELS = (
 def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) == 0:
         return np.zeros(0)
-    return cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=-1)
+    workers = -1 if len(a) > 20_000 else 1  # threads cost more than a few comparisons
+    return cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=workers)
 
 
 def _code_similarity(a: np.ndarray, b: np.ndarray, vocabulary: np.ndarray) -> np.ndarray:
@@ -656,18 +660,22 @@ def estimate_m(levels: dict[str, np.ndarray], u: dict, rare_names=None) -> dict[
 def estimate_prior(model: "Model", t: "Table", pairs: np.ndarray, levels) -> float:
     """Chance that two random records match: EM over all pairs, non-candidates as non-matches."""
     n = len(t)
-    possible = n * (n - 1) / 2
-    prior = min(1 / max(n, 2), 0.5)
     # The evidence of each pair does not depend on the prior: compute it once.
     model.prior = 0.5
     evidence, _parts = weights(model, levels, t, pairs, explain=False)
+    model.prior = estimate_prior_from(evidence, n)
+    return model.prior
+
+
+def estimate_prior_from(evidence: np.ndarray, n: int) -> float:
+    """The prior from each candidate pair's evidence (bits, at a prior of 0.5)."""
+    possible = n * (n - 1) / 2
+    prior = min(1 / max(n, 2), 0.5)
     # Pairs by evidence to a hundredth of a bit: the iterations then cost nothing.
     bins, counts = np.unique(np.round(evidence, 2), return_counts=True)
-    del evidence
     for _ in range(20):
         expected = float((counts * probability(bins + math.log2(prior / (1 - prior)))).sum())
         prior = float(np.clip(expected / possible, 1e-9, 0.5))
-    model.prior = prior
     return prior
 
 
@@ -744,7 +752,42 @@ def fit(
     rare = rare_names(t, pairs, frequency)
     model = Model(m=estimate_m(levels, u, rare), u=u, prior=0.5, name_frequency=frequency)
     model.prior = estimate_prior(model, t, pairs, levels)
+    if REFINE_DOB:
+        refine_dob(model, t, pairs, levels)
     return model
+
+
+REFINE_DOB = True
+
+
+def refine_dob(model: Model, t: Table, pairs: np.ndarray, levels, iterations: int = 5) -> None:
+    """m of the date of birth by EM over every candidate pair, the other fields held.
+
+    No training session can estimate it where names are common (see SESSION_FIELDS), but
+    the names' term-frequency adjusted evidence can: pairs of rare names weigh as likely
+    matches, pairs of common names as the coin-flips they are. Only the date of birth's m
+    and the prior move; the names' m (from pairs agreeing on the date of birth) do not,
+    so EM cannot explain the blocking's name agreement by calling every candidate a match.
+    """
+    values = levels["dob"]
+    known = values >= 0
+    if known.sum() < 100:
+        return
+    model.prior = 0.5
+    total, parts = weights(model, levels, t, pairs)
+    others = total - parts["dob"] - math.log2(model.prior / (1 - model.prior))
+    del total, parts
+    others, values = others[known], values[known]
+    u = np.array(model.u["dob"])
+    prior = estimate_prior_from(others + (np.log2(model.m["dob"]) - np.log2(u))[values], len(t))
+    for _ in range(iterations):
+        ratio = np.log2(np.array(model.m["dob"])) - np.log2(u)
+        posterior = probability(others + ratio[values] + math.log2(prior / (1 - prior)))
+        counts = np.bincount(values, weights=posterior, minlength=len(u)) + 1e-3
+        model.m["dob"] = list(counts / counts.sum())
+        ratio = np.log2(np.array(model.m["dob"])) - np.log2(u)
+        prior = estimate_prior_from(others + ratio[values], len(t))
+    model.prior = estimate_prior(model, t, pairs, levels)
 
 
 def weights(
