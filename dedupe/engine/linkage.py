@@ -752,42 +752,7 @@ def fit(
     rare = rare_names(t, pairs, frequency)
     model = Model(m=estimate_m(levels, u, rare), u=u, prior=0.5, name_frequency=frequency)
     model.prior = estimate_prior(model, t, pairs, levels)
-    if REFINE_DOB:
-        refine_dob(model, t, pairs, levels)
     return model
-
-
-REFINE_DOB = True
-
-
-def refine_dob(model: Model, t: Table, pairs: np.ndarray, levels, iterations: int = 5) -> None:
-    """m of the date of birth by EM over every candidate pair, the other fields held.
-
-    No training session can estimate it where names are common (see SESSION_FIELDS), but
-    the names' term-frequency adjusted evidence can: pairs of rare names weigh as likely
-    matches, pairs of common names as the coin-flips they are. Only the date of birth's m
-    and the prior move; the names' m (from pairs agreeing on the date of birth) do not,
-    so EM cannot explain the blocking's name agreement by calling every candidate a match.
-    """
-    values = levels["dob"]
-    known = values >= 0
-    if known.sum() < 100:
-        return
-    model.prior = 0.5
-    total, parts = weights(model, levels, t, pairs)
-    others = total - parts["dob"] - math.log2(model.prior / (1 - model.prior))
-    del total, parts
-    others, values = others[known], values[known]
-    u = np.array(model.u["dob"])
-    prior = estimate_prior_from(others + (np.log2(model.m["dob"]) - np.log2(u))[values], len(t))
-    for _ in range(iterations):
-        ratio = np.log2(np.array(model.m["dob"])) - np.log2(u)
-        posterior = probability(others + ratio[values] + math.log2(prior / (1 - prior)))
-        counts = np.bincount(values, weights=posterior, minlength=len(u)) + 1e-3
-        model.m["dob"] = list(counts / counts.sum())
-        ratio = np.log2(np.array(model.m["dob"])) - np.log2(u)
-        prior = estimate_prior_from(others + ratio[values], len(t))
-    model.prior = estimate_prior(model, t, pairs, levels)
 
 
 def weights(
