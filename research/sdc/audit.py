@@ -1,0 +1,401 @@
+"""The attacker's linear programs: the feasible interval of every suppressed cell.
+
+For a suppressed cell the attacker knows every published count, every additive relation of
+the table (parent = sum of children, along each dimension) and that counts are
+non-negative. The smallest and largest values the cell can take under those constraints
+are two linear programs, solved here with HiGHS (through SciPy).
+
+Only the suppressed cells are unknowns: a relation becomes ``sum of its suppressed cells
+(with signs) = a constant`` made of published counts, and relations without suppressed
+cells drop out. The unknowns split into connected components (two suppressed cells are
+linked when they share a relation) and each component is solved on its own, on one HiGHS
+model reused for all its cells (only the objective changes, so each solve starts from the
+previous optimal basis). Two shortcuts skip solves whose answer is already known: a cell
+that was 0 in some feasible solution has minimum 0, and a cell that reached its a-priori
+upper bound (the smallest published parent it is a child of) has that bound as maximum.
+
+Integrality: the bounds are those of the linear relaxation, rounded inwards to integers
+(``ceil`` of the minimum, ``floor`` of the maximum). For one- and two-dimensional tables
+with hierarchies the constraint matrix is totally unimodular, so these are the exact
+integer bounds. For three or more dimensions the integer bounds can be tighter than the
+relaxation (the attacker would need an integer program); ``integer=True`` solves integer
+programs instead (``scipy.optimize.milp``), which is affordable only for small tables.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import LinearConstraint as _LinearConstraint
+from scipy.optimize import linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+try:  # SciPy's own build of HiGHS, with the model kept between solves (warm starts)
+    from scipy.optimize._highspy import _core as _hcore
+except ImportError:  # pragma: no cover - older or newer SciPy: fall back to linprog
+    _hcore = None
+
+PUBLISHED, PRIMARY, SECONDARY = 0, 1, 2
+TOL = 1e-6
+INF = math.inf
+
+
+class LPModel:
+    """min c.x subject to row_lo <= A x <= row_hi, col_lo <= x <= col_hi, kept between solves.
+
+    With SciPy's bundled HiGHS object the model stays loaded and each solve warm-starts from
+    the last basis; otherwise (``engine="linprog"``) every solve is a fresh
+    ``scipy.optimize.linprog(method="highs")`` call. Both give the same optima.
+    """
+
+    def __init__(self, A, row_lo, row_hi, col_lo, col_hi, cost, engine: str = "auto"):
+        A = sp.csc_matrix(A, dtype=np.float64)
+        self.n = A.shape[1]
+        self.m = A.shape[0]
+        self.A = A
+        self.row_lo = np.asarray(row_lo, dtype=np.float64).copy()
+        self.row_hi = np.asarray(row_hi, dtype=np.float64).copy()
+        self.col_lo = np.asarray(col_lo, dtype=np.float64).copy()
+        self.col_hi = np.asarray(col_hi, dtype=np.float64).copy()
+        self.cost = np.asarray(cost, dtype=np.float64).copy()
+        if engine == "auto":
+            engine = "highs" if _hcore is not None else "linprog"
+        self.engine = engine
+        self.solves = 0
+        if engine == "highs":
+            h = _hcore._Highs()
+            h.setOptionValue("output_flag", False)
+            lp = _hcore.HighsLp()
+            lp.num_col_ = self.n
+            lp.num_row_ = self.m
+            lp.col_cost_ = self.cost
+            lp.col_lower_ = self.col_lo
+            lp.col_upper_ = np.where(np.isinf(self.col_hi), _hcore.kHighsInf, self.col_hi)
+            lp.row_lower_ = np.where(np.isinf(self.row_lo), -_hcore.kHighsInf, self.row_lo)
+            lp.row_upper_ = np.where(np.isinf(self.row_hi), _hcore.kHighsInf, self.row_hi)
+            lp.a_matrix_.format_ = _hcore.MatrixFormat.kColwise
+            lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+            lp.a_matrix_.index_ = A.indices.astype(np.int32)
+            lp.a_matrix_.value_ = A.data
+            lp.a_matrix_.num_col_ = self.n
+            lp.a_matrix_.num_row_ = self.m
+            h.passModel(lp)
+            self._h = h
+        elif engine != "linprog":
+            raise ValueError(f"unknown LP engine {engine!r}")
+
+    def set_cost(self, cols, values) -> None:
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int32))
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), cols.shape)
+        if not cols.size:
+            return
+        self.cost[cols] = values
+        if self.engine == "highs":
+            self._h.changeColsCost(cols.size, cols, np.ascontiguousarray(values))
+
+    def set_bounds(self, cols, lo, hi) -> None:
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int32))
+        lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), cols.shape)
+        hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), cols.shape)
+        if not cols.size:
+            return
+        self.col_lo[cols] = lo
+        self.col_hi[cols] = hi
+        if self.engine == "highs":
+            hh = np.where(np.isinf(hi), _hcore.kHighsInf, hi)
+            self._h.changeColsBounds(cols.size, cols, np.ascontiguousarray(lo), hh)
+
+    def solve(self) -> tuple[str, float, np.ndarray | None]:
+        """Return (status, objective, x) with status "optimal", "infeasible" or "unbounded"."""
+        self.solves += 1
+        if self.engine == "highs":
+            h = self._h
+            h.run()
+            status = h.getModelStatus()
+            if status == _hcore.HighsModelStatus.kOptimal:
+                x = np.asarray(h.getSolution().col_value)
+                return "optimal", float(h.getInfo().objective_function_value), x
+            if status == _hcore.HighsModelStatus.kInfeasible:
+                return "infeasible", INF, None
+            if status in (
+                _hcore.HighsModelStatus.kUnbounded,
+                _hcore.HighsModelStatus.kUnboundedOrInfeasible,
+            ):
+                # Our models always have a feasible point when they are unbounded (the
+                # audit's true table, the repair's zero move is excluded by its bounds, so
+                # check by solving the feasibility problem).
+                return self._unbounded_or_infeasible()
+            # Any other status (time limit, numerical trouble): retry from scratch once.
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+            if status == _hcore.HighsModelStatus.kOptimal:
+                x = np.asarray(h.getSolution().col_value)
+                return "optimal", float(h.getInfo().objective_function_value), x
+            return self._linprog()
+        return self._linprog()
+
+    def _unbounded_or_infeasible(self) -> tuple[str, float, np.ndarray | None]:
+        status, _, x = _run_linprog(
+            np.zeros(self.n), self.A, self.row_lo, self.row_hi, self.col_lo, self.col_hi
+        )
+        if status == "infeasible":
+            return "infeasible", INF, None
+        return "unbounded", -INF, x
+
+    def _linprog(self) -> tuple[str, float, np.ndarray | None]:
+        return _run_linprog(self.cost, self.A, self.row_lo, self.row_hi, self.col_lo, self.col_hi)
+
+
+def _run_linprog(cost, A, row_lo, row_hi, col_lo, col_hi):
+    eq = row_lo == row_hi
+    A = sp.csr_matrix(A)
+    kwargs: dict = {}
+    if eq.any():
+        kwargs["A_eq"] = A[eq]
+        kwargs["b_eq"] = row_lo[eq]
+    ub_parts, b_parts = [], []
+    hi_rows = ~eq & np.isfinite(row_hi)
+    lo_rows = ~eq & np.isfinite(row_lo)
+    if hi_rows.any():
+        ub_parts.append(A[hi_rows])
+        b_parts.append(row_hi[hi_rows])
+    if lo_rows.any():
+        ub_parts.append(-A[lo_rows])
+        b_parts.append(-row_lo[lo_rows])
+    if ub_parts:
+        kwargs["A_ub"] = sp.vstack(ub_parts)
+        kwargs["b_ub"] = np.concatenate(b_parts)
+    bounds = np.column_stack([col_lo, np.where(np.isinf(col_hi), np.nan, col_hi)])
+    bounds = [(lo, None if np.isnan(hi) else hi) for lo, hi in bounds]
+    res = linprog(cost, bounds=bounds, method="highs", **kwargs)
+    if res.status == 0:
+        return "optimal", float(res.fun), np.asarray(res.x)
+    if res.status == 2:
+        return "infeasible", INF, None
+    if res.status == 3:
+        return "unbounded", -INF, None
+    raise RuntimeError(f"linprog failed: {res.message}")
+
+
+@dataclass
+class AuditResult:
+    """The attacker's interval of every suppressed cell and whether the table passes.
+
+    ``lower``/``upper`` are per cell (NaN for published cells; ``inf`` when nothing bounds
+    the cell from above). ``required_lower``/``required_upper`` are the protection levels:
+    a target cell with value a passes when ``lower <= a - required_lower`` and
+    ``upper >= a + required_upper`` (so its interval is at least their sum wide).
+    ``failures`` lists the primary cells that do not pass.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    required_lower: np.ndarray
+    required_upper: np.ndarray
+    status: np.ndarray
+    counts: np.ndarray
+    failures: list[int] = field(default_factory=list)
+    lp_solves: int = 0
+    components: int = 0
+    largest_component: int = 0
+    seconds: float = 0.0
+    integer: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def interval(self, i: int) -> tuple[float, float] | None:
+        if self.status[i] == PUBLISHED:
+            return None
+        return float(self.lower[i]), float(self.upper[i])
+
+    def width(self, i: int) -> float:
+        return float(self.upper[i] - self.lower[i])
+
+    def summary(self) -> dict:
+        supp = self.status != PUBLISHED
+        return {
+            "passed": self.passed,
+            "suppressed": int(supp.sum()),
+            "primary": int((self.status == PRIMARY).sum()),
+            "secondary": int((self.status == SECONDARY).sum()),
+            "failures": len(self.failures),
+            "lp_solves": self.lp_solves,
+            "components": self.components,
+            "largest_component": self.largest_component,
+            "seconds": round(self.seconds, 3),
+            "integer": self.integer,
+        }
+
+
+def attacker_system(A: sp.spmatrix, counts: np.ndarray, suppressed: np.ndarray):
+    """(rows of A restricted to suppressed cells, right-hand sides, indices of those cells).
+
+    Relations without a suppressed cell are dropped.
+    """
+    A = sp.csr_matrix(A)
+    supp = np.flatnonzero(suppressed)
+    pub = np.flatnonzero(~suppressed)
+    As = sp.csr_matrix(A[:, supp])
+    rhs = -(A[:, pub] @ counts[pub].astype(np.float64))
+    keep = np.flatnonzero(np.diff(As.indptr) > 0)
+    return As[keep], rhs[keep], supp, keep
+
+
+def a_priori_upper(A: sp.spmatrix, counts: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+    """Per cell: the smallest published parent it is a child of (inf if none)."""
+    A = sp.coo_matrix(A)
+    n = counts.size
+    ub = np.full(n, INF)
+    parent_of_row = np.full(A.shape[0], -1, dtype=np.int64)
+    plus = A.data > 0
+    parent_of_row[A.row[plus]] = A.col[plus]
+    minus = ~plus
+    child, row = A.col[minus], A.row[minus]
+    par = parent_of_row[row]
+    ok = (par >= 0) & ~suppressed[np.maximum(par, 0)]
+    np.minimum.at(ub, child[ok], counts[par[ok]].astype(np.float64))
+    return ub
+
+
+def audit(
+    A: sp.spmatrix,
+    counts: np.ndarray,
+    status: np.ndarray,
+    required_lower: np.ndarray,
+    required_upper: np.ndarray,
+    *,
+    engine: str = "auto",
+    integer: bool = False,
+) -> AuditResult:
+    """Solve min and max of every suppressed cell; check every primary's protection.
+
+    ``A`` is the relation matrix (``Table.relations``), ``status`` per cell 0 published, 1
+    primary, 2 secondary. See the module docstring for the method.
+    """
+    start = time.perf_counter()
+    counts = np.asarray(counts)
+    status = np.asarray(status)
+    suppressed = status != PUBLISHED
+    n = counts.size
+    lower = np.full(n, np.nan)
+    upper = np.full(n, np.nan)
+    As, rhs, supp, _ = attacker_system(A, counts, suppressed)
+    ub_all = a_priori_upper(A, counts, suppressed)
+    m = supp.size
+    solves = 0
+    n_comp = 0
+    largest = 0
+    if m:
+        r = As.shape[0]
+        bip = sp.bmat([[None, As.T], [As, None]], format="csr") if r else sp.csr_matrix((m, m))
+        n_comp, labels = connected_components(bip, directed=False)
+        cell_comp = labels[:m]
+        row_comp = labels[m:]
+        order = np.argsort(cell_comp, kind="stable")
+        bounds = np.searchsorted(cell_comp[order], np.arange(n_comp + 1))
+        row_order = np.argsort(row_comp, kind="stable")
+        row_bounds = np.searchsorted(row_comp[row_order], np.arange(n_comp + 1))
+        As_csc = As.tocsc()
+        for k in range(n_comp):
+            cols = order[bounds[k] : bounds[k + 1]]
+            if not cols.size:
+                continue
+            rows = row_order[row_bounds[k] : row_bounds[k + 1]]
+            largest = max(largest, cols.size)
+            sub = As_csc[:, cols][rows, :]
+            lo, hi, s = _component_bounds(
+                sub, rhs[rows], ub_all[supp[cols]], engine=engine, integer=integer
+            )
+            solves += s
+            lower[supp[cols]] = lo
+            upper[supp[cols]] = hi
+    req_lo = np.asarray(required_lower, dtype=np.float64)
+    req_hi = np.asarray(required_upper, dtype=np.float64)
+    primary = np.flatnonzero(status == PRIMARY)
+    bad = (lower[primary] > counts[primary] - req_lo[primary] + TOL) | (
+        upper[primary] < counts[primary] + req_hi[primary] - TOL
+    )
+    return AuditResult(
+        lower=lower,
+        upper=upper,
+        required_lower=req_lo,
+        required_upper=req_hi,
+        status=status.copy(),
+        counts=counts.copy(),
+        failures=[int(i) for i in primary[bad]],
+        lp_solves=solves,
+        components=int(n_comp),
+        largest_component=int(largest),
+        seconds=time.perf_counter() - start,
+        integer=integer,
+    )
+
+
+def _component_bounds(sub, rhs, ub, *, engine: str, integer: bool):
+    """Min and max of every column of one component's system ``sub @ x = rhs, x >= 0``."""
+    k = sub.shape[1]
+    lo = np.full(k, np.nan)
+    hi = np.full(k, np.nan)
+    if integer:
+        return (*_integer_bounds(sub, rhs), 2 * k)
+    model = LPModel(sub, rhs, rhs, np.zeros(k), np.full(k, INF), np.zeros(k), engine=engine)
+    seen_min = np.full(k, INF)
+    seen_max = np.full(k, -INF)
+    solves = 0
+    prev = None
+
+    def run(j: int, sign: float) -> float:
+        nonlocal prev, solves
+        if prev is not None:
+            model.set_cost([prev], 0.0)
+        model.set_cost([j], sign)
+        prev = j
+        solves += 1
+        status, obj, x = model.solve()
+        if status == "infeasible":
+            raise RuntimeError("the published table is inconsistent (attacker LP infeasible)")
+        if x is not None:
+            np.minimum(seen_min, x, out=seen_min)
+            np.maximum(seen_max, x, out=seen_max)
+        if status == "unbounded":
+            return INF
+        return sign * obj
+
+    for j in range(k):
+        if seen_min[j] <= TOL:
+            lo[j] = 0.0
+        else:
+            lo[j] = max(0.0, math.ceil(run(j, 1.0) - TOL))
+        if np.isfinite(ub[j]) and seen_max[j] >= ub[j] - TOL:
+            hi[j] = ub[j]
+        else:
+            v = run(j, -1.0)
+            hi[j] = v if math.isinf(v) else math.floor(v + TOL)
+    return lo, hi, solves
+
+
+def _integer_bounds(sub, rhs):
+    k = sub.shape[1]
+    lo = np.zeros(k)
+    hi = np.zeros(k)
+    cons = _LinearConstraint(sub, rhs, rhs)
+    integrality = np.ones(k)
+    for j in range(k):
+        for sign, out in ((1.0, lo), (-1.0, hi)):
+            c = np.zeros(k)
+            c[j] = sign
+            res = milp(c, constraints=cons, integrality=integrality)
+            if res.status == 0:
+                out[j] = round(sign * res.fun)
+            elif sign < 0:
+                out[j] = INF
+            else:
+                raise RuntimeError(f"attacker integer program failed: {res.message}")
+    return lo, hi
