@@ -113,6 +113,19 @@ class Hierarchy:
 
 @dataclass
 class Result:
+    """What ``anonymise`` did.
+
+    ``frame``: same index, columns and dtypes as the input; only QI columns changed.
+    ``levels``: generalisation level chosen per QI. ``suppressed_values``: per QI, cells set to
+    SUPPRESSED by local suppression. ``k_achieved``: smallest equivalence class over the QIs
+    (SUPPRESSED and missing codes counted as ordinary values); below ``k`` only when the
+    frame has fewer than k rows. ``l_diversity``: per sensitive column, the fewest distinct
+    values in any class. ``information_loss``: the minimised measure (module docstring).
+    ``suppressed_records``/``suppressed_share``: rows with at least one suppressed value;
+    ``within_limit`` is False when no lattice node met ``max_suppressed_share`` and the top
+    node was used regardless.
+    """
+
     frame: pd.DataFrame
     levels: dict[str, int]
     suppressed_values: dict[str, int]
@@ -128,7 +141,6 @@ class Result:
     within_limit: bool = True
     nodes_evaluated: int = 0
     candidates_evaluated: int = 0
-    details: dict = field(default_factory=dict)
 
     @property
     def satisfied(self) -> bool:
@@ -200,7 +212,10 @@ def _prepare_qi(name: str, column: pd.Series, hierarchy: Hierarchy, weight: floa
     else:
         lookup = np.asarray(first)
         codes = u0[real]
-        bad = [] if not codes.size else codes[lookup[codes] != codes].tolist()
+        if codes.size and int(codes.max()) >= lookup.size:
+            bad = [int(codes.max())]
+        else:
+            bad = codes[lookup[codes] != codes].tolist()
     if bad:
         raise ValueError(f"hierarchy of {name!r}: level 0 must be the identity")
     vocab, index = [u0], [np.arange(len(u0), dtype=np.int64)]
@@ -827,7 +842,7 @@ def anonymise(
             nonlocal best, candidates
             tried.add(index)
             candidate = tuple(int(x) for x in search.nodes[index])
-            sup = _run_suppression(search, candidate, k, costs_base)
+            sup, _ = _run_suppression(search, candidate, k, costs_base)
             candidates += 1
             _, records, loss = _suppression_stats(sup, qis, candidate, total_w)
             if records <= limit and (best is None or loss < best[0] - _EPS):
@@ -853,8 +868,10 @@ def anonymise(
         evaluated = search.evaluated
         search.cache.clear()
         final = search.table(node, keep_inverse=True)
-        sup = _run_suppression(search, node, k, costs_base, table=final)
-        row_class = final.inverse[inv0]
+        sup, order = _run_suppression(search, node, k, costs_base, table=final)
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        row_class = position[final.inverse[inv0]]
         _apply(out, qis, sup, row_class)
 
     suppressed_values = {}
@@ -897,11 +914,15 @@ def anonymise(
 
 
 def _run_suppression(search: _Search, node, k, costs_base, table: _Table | None = None):
+    """Local suppression at ``node``; also returns the order in which the node's classes were
+    taken (sorted by their codes, so that the outcome does not depend on which cached table
+    the class table was rolled up from)."""
     qis = search.qis
     table = table or search.table(node)
+    order = np.lexsort(table.columns[::-1]) if qis else np.arange(len(table.counts))
     base = np.empty((len(table.counts), len(qis)), dtype=np.int64)
     for j, qi in enumerate(qis):
-        base[:, j] = qi.vocab[node[j]][table.columns[j]]
+        base[:, j] = qi.vocab[node[j]][table.columns[j][order]]
     costs = np.array(
         [
             costs_base[j] * (1.0 - (node[j] / qi.height if qi.height else 0.0))
@@ -911,7 +932,7 @@ def _run_suppression(search: _Search, node, k, costs_base, table: _Table | None 
     distinct = np.array([qi.card(node[j]) for j, qi in enumerate(qis)], dtype=np.int64)
     outliers = int(table.counts[table.counts < k].sum())
     budget = max(0, search.limit - outliers)  # records that topping up may take (see _top_up)
-    return _local_suppression(base, table.counts, k, costs, distinct, budget)
+    return _local_suppression(base, table.counts[order], k, costs, distinct, budget), order
 
 
 def suppress_only(frame: pd.DataFrame, quasi_identifiers: Sequence[str], k: int = 11) -> Result:
