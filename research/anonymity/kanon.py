@@ -476,7 +476,7 @@ def _local_suppression(
 
     # (a) rounds: one more real value suppressed per record of a small class, unless the
     # class can be topped up with k - size records that share its pattern (see _top_up)
-    for round_number in range(q + 1):
+    for round_number in range(4 * q + 4):  # q rounds suffice; top-ups may add a few
         key = keys()
         ukey, inv = np.unique(key, return_inverse=True)
         size = np.bincount(inv, weights=counts).astype(np.int64)
@@ -521,6 +521,8 @@ def _local_suppression(
     key = keys()
     ukey, ginv = np.unique(key, return_inverse=True)
     gsize = np.bincount(ginv, weights=counts).astype(np.int64)
+    if (real & (gsize[ginv] < k)[:, None]).any():  # never hand real values to donors
+        raise RuntimeError("internal error: a small class kept real values")
     if not ((gsize > 0) & (gsize < k)).any():
         return _Suppression(values, counts, root, base)
     missing = (values < 0) & (values != SUPPRESSED)
