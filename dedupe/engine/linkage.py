@@ -729,6 +729,40 @@ def _record_tf(t: Table, name: str, frequency: dict) -> tuple[np.ndarray, np.nda
     return cache[key]
 
 
+def _tf_either_field(t: Table, name: str, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Like _record_tf, the name looked up as a given and as a family name, the commoner
+    kept: a family name written in the given-name field ("Shrestha, Bikash") is as common
+    as the family name, not as rare as a given name "Shrestha"."""
+    cache = t.__dict__.setdefault("_tf_cache", {})
+    key = ("either", name, id(model.name_frequency))
+    if key not in cache:
+        found = []
+        for kind in ("given", "family"):
+            frequency = model.name_frequency.get(kind) or {}
+            values, citizenship = getattr(t, name), t.citizenship
+            in_country = np.array(
+                [
+                    frequency.get(f"{c}|{v}", np.nan) if c else np.nan
+                    for c, v in zip(citizenship, values, strict=True)
+                ],
+                dtype=float,
+            )
+            overall = np.array([frequency.get(f"|{v}", np.nan) for v in values], dtype=float)
+            found.append((in_country, overall))
+        in_country = np.fmax(found[0][0], found[1][0])
+        overall = np.fmax(found[0][1], found[1][1])
+        # A name never seen: as rare as the rarest seen (not 1 / the size of this table,
+        # which for one new registration would make every name look universal).
+        rarest = model.__dict__.get("_rarest")
+        if rarest is None:
+            rarest = model.__dict__["_rarest"] = min(
+                (min(f.values()) for f in model.name_frequency.values() if f), default=1e-6
+            )
+        overall[np.isnan(overall)] = rarest
+        cache[key] = (in_country, overall)
+    return cache[key]
+
+
 def rare_names(t: Table, pairs: np.ndarray, frequency: dict) -> np.ndarray:
     """Pairs whose first record's names are rare enough that fewer than one chance
     agreement on both is expected in the whole table."""
@@ -777,24 +811,47 @@ def weights(
         known = values >= 0
         part[known] = ratio[values[known]]
         if name in ("given", "family") and model.name_frequency.get(name):
-            # Term frequency: agreeing on a rare name says more than agreeing on a common one.
-            exact = values == 0
-            if exact.any():
-                rows = pairs[exact]
-                in_country, overall = _record_tf(t, name, model.name_frequency[name])
-                same_country = (t.citizenship[rows[:, 0]] == other.citizenship[rows[:, 1]]) & (
-                    t.citizenship[rows[:, 0]] != ""
-                )
-                tf = np.where(
-                    same_country & ~np.isnan(in_country[rows[:, 0]]),
-                    in_country[rows[:, 0]],
-                    overall[rows[:, 0]],
-                )
-                part[exact] = np.log2(model.m[name][0]) - np.log2(np.maximum(tf, 1e-6))
+            _name_tf(model, name, values, part, t, other, pairs)
         if explain:
             parts[name] = part
         total += part
     return total, parts
+
+
+CLOSE_TF = True
+
+
+def _name_tf(model: Model, name: str, values, part, t: Table, other: Table, pairs) -> None:
+    """Term frequency: agreeing on a rare name says more than agreeing on a common one.
+
+    Exact agreement weighs log m - log f (f: the name's frequency among people of the same
+    citizenship, or overall). A close spelling (very close, close, sounds alike) is
+    adjusted alike, only ever downwards: its chance rate u is scaled by max(f) / u(exact)
+    where above 1, the frequency of the commoner of the two spellings relative to an
+    average name's, since a variant of a common name ("Tatyana" for "Tatiana") is met by
+    chance as often as the name is.
+    """
+    close = range(0, 4) if CLOSE_TF else range(0, 1)
+    chosen = (values >= 0) & (values <= close[-1])
+    if not chosen.any():
+        return
+    rows = pairs[chosen]
+    first, second = rows[:, 0], rows[:, 1]
+    in_t, all_t = _tf_either_field(t, name, model)
+    in_o, all_o = _tf_either_field(other, name, model) if other is not t else (in_t, all_t)
+    same_country = (t.citizenship[first] == other.citizenship[second]) & (
+        t.citizenship[first] != ""
+    )
+    tf_first = np.where(same_country & ~np.isnan(in_t[first]), in_t[first], all_t[first])
+    tf_second = np.where(same_country & ~np.isnan(in_o[second]), in_o[second], all_o[second])
+    level = values[chosen]
+    m, u = np.array(model.m[name]), np.array(model.u[name])
+    exact = level == 0
+    # A variant only ever counts for less for being common: rare spellings of a typo are
+    # rare because of the typo, which says nothing about the person.
+    scaled = u[level] * np.maximum(np.maximum(tf_first, tf_second) / u[0], 1)
+    u_pair = np.where(exact, tf_first, np.minimum(scaled, 0.5))
+    part[chosen] = np.log2(m[level]) - np.log2(np.maximum(u_pair, 1e-6))
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
