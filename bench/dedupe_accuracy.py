@@ -187,6 +187,44 @@ def run_engine(data: dict) -> dict:
     }
 
 
+def namesake_ceiling(records: list[dict], truth: set) -> dict:
+    """How much recall any method could reach at high precision on these data.
+
+    A true pair is undecidable when one of its records has no full date of birth (only a
+    year) and another record, not its partner, is as compatible with it as the partner:
+    the same normalised names (in either order), a year within one, and no disagreement
+    on sex or citizenship. The partner and that namesake are then equally likely; linking
+    either is a coin-flip, which a precision of 0.995 does not allow.
+    """
+    t = linkage.build_table(records)
+    by_names = defaultdict(list)
+    for i in range(len(t)):
+        by_names[tuple(sorted((t.given[i], t.family[i])))].append(i)
+
+    def compatible(i: int, k: int) -> bool:
+        if abs(int(t.year[i]) - int(t.year[k])) > 1 or not t.year[i] or not t.year[k]:
+            return False
+        if t.dob[i] and t.dob[k] and t.dob[i] != t.dob[k]:
+            return False
+        return all(not (a[i] and a[k]) or a[i] == a[k] for a in (t.sex, t.citizenship))
+
+    undecidable = 0
+    for a, b in truth:
+        if t.dob[a] and t.dob[b]:
+            continue
+        year_only = b if not t.dob[b] else a
+        keys = {tuple(sorted((t.given[x], t.family[x]))) for x in (a, b)}
+        if any(k not in (a, b) and compatible(year_only, k) for key in keys for k in by_names[key]):
+            undecidable += 1
+    recall = 1 - undecidable / len(truth)
+    return {
+        "undecidable_pairs": undecidable,
+        "undecidable_share": undecidable / len(truth),
+        "recall_ceiling": recall,
+        "f1_ceiling_at_precision_1": 2 * recall / (1 + recall),
+    }
+
+
 # Splink ----------------------------------------------------------------------------
 
 
@@ -398,6 +436,15 @@ def main() -> int:
         entry = {"note": data["note"], "load_average": load_average()}
         entry["engine"] = run_engine(data)
         print_row(data["name"], "engine", entry["engine"])
+        if data["name"] == "synthetic":
+            entry["ceiling"] = namesake_ceiling(data["records"], data["truth"])
+            print(
+                f"{'':15} ceiling: {entry['ceiling']['undecidable_share']:.1%} of the true pairs"
+                " are undecidable (a year-only record with an exact namesake as compatible as"
+                f" its match): recall <= {entry['ceiling']['recall_ceiling']:.4f}, F1 <="
+                f" {entry['ceiling']['f1_ceiling_at_precision_1']:.4f}",
+                flush=True,
+            )
         if splink_version:
             try:
                 entry["splink"] = run_splink(data)
