@@ -81,15 +81,15 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def e2e_database_url(tmp_path_factory) -> Iterator[str]:
-    """A fresh, empty database for the server, dropped at the end of the session."""
+@contextlib.contextmanager
+def fresh_database(prefix: str, tmp_path_factory) -> Iterator[str]:
+    """A new, empty database of the kind DATABASE_URL names (else SQLite), dropped after."""
     outer = os.environ.get("DATABASE_URL", "").strip()
     if outer and urlsplit(outer).scheme in POSTGRES_SCHEMES:
         import psycopg
         from psycopg import sql
 
-        name = f"casework_e2e_{os.getpid()}"
+        name = f"{prefix}_{os.getpid()}"
         admin = _postgres_admin_kwargs(outer)
         drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         with psycopg.connect(autocommit=True, **admin) as conn:
@@ -101,17 +101,13 @@ def e2e_database_url(tmp_path_factory) -> Iterator[str]:
             with psycopg.connect(autocommit=True, **admin) as conn:
                 conn.execute(drop)
     else:
-        path = tmp_path_factory.mktemp("e2e-db") / "e2e.sqlite3"
-        yield f"sqlite:///{path}"
+        yield f"sqlite:///{tmp_path_factory.mktemp(prefix) / 'e2e.sqlite3'}"
 
 
-@pytest.fixture(scope="session")
-def e2e_server(chromium_path, e2e_database_url, tmp_path_factory) -> Iterator[E2EServer]:
-    """Migrate and seed the database, then serve the product on a free local port."""
-    local_dir = tmp_path_factory.mktemp("e2e-local")
-    env = {
-        **os.environ,
-        "DATABASE_URL": e2e_database_url,
+def server_env(database_url: str, local_dir: Path) -> dict:
+    return {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"},  # the real 404 page
+        "DATABASE_URL": database_url,
         # Keys, static root and any default database of the server stay in a temp dir.
         "CASEWORK_LOCAL_DIR": str(local_dir),
         # The research layer's own database: a SQLite file beside it, whatever the casework one.
@@ -120,32 +116,40 @@ def e2e_server(chromium_path, e2e_database_url, tmp_path_factory) -> Iterator[E2
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("DJANGO_DEBUG", None)  # the real 404 page, not Django's debug page
-    manage = [sys.executable, str(REPO_ROOT / "manage.py")]
-    for command in (
-        ["migrate", "--no-input", "--verbosity", "0"],
-        ["migrate", "--database", "research", "--no-input", "--verbosity", "0"],
-        ["seed_demo", "--cases", "0"],
-    ):
-        done = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
-            [*manage, *command], cwd=REPO_ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode:
-            pytest.fail(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
 
+
+def manage(env: dict, *command: str) -> str:
+    done = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
+        [sys.executable, str(REPO_ROOT / "manage.py"), *command],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        pytest.fail(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def serving(database_url: str, local_dir: Path, seed_args: tuple = ("--cases", "0")):
+    """Migrate and seed the database, then serve the product on a free local port."""
+    env = server_env(database_url, local_dir)
+    manage(env, "migrate", "--no-input", "--verbosity", "0")
+    manage(env, "migrate", "--database", "research", "--no-input", "--verbosity", "0")
+    manage(env, "seed_demo", *seed_args)
     port = _free_port()
     log_path = local_dir / "server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(  # noqa: S603
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [sys.executable, str(REPO_ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}"]
+            + ["--noreload"],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    e2e = E2EServer(
-        url=f"http://127.0.0.1:{port}", database_url=e2e_database_url, log_path=log_path
-    )
+    e2e = E2EServer(url=f"http://127.0.0.1:{port}", database_url=database_url, log_path=log_path)
     try:
         _wait_until_serving(server, f"{e2e.url}/accounts/login/", e2e)
         yield e2e
@@ -156,6 +160,19 @@ def e2e_server(chromium_path, e2e_database_url, tmp_path_factory) -> Iterator[E2
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory) -> Iterator[str]:
+    """A fresh, empty database for the server, dropped at the end of the session."""
+    with fresh_database("casework_e2e", tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def e2e_server(chromium_path, e2e_database_url, tmp_path_factory) -> Iterator[E2EServer]:
+    with serving(e2e_database_url, tmp_path_factory.mktemp("e2e-local")) as server:
+        yield server
 
 
 def _wait_until_serving(server: subprocess.Popen, url: str, e2e: E2EServer) -> None:
