@@ -12,18 +12,21 @@ Procedure
    touch far fewer rows than the frame has.
 2. A node is *acceptable* when the records in equivalence classes smaller than k are at most
    ``max_suppressed_share`` of the rows. This predicate is monotone (a class of size >= k stays
-   >= k when any QI is generalised further), so the lattice is tagged Flash-style: paths are
-   built upwards from the untagged node of lowest height and binary-searched; an acceptable
-   node tags every node above it, an unacceptable one every node below it.
+   >= k when any QI is generalised further): an acceptable node tags every node above it as
+   acceptable, an unacceptable one every node below it as unacceptable.
 3. Information loss (what is minimised, in [0, 1]): every QI cell costs ``w_j * L_j / H_j``
    when it holds a real code at level ``L_j`` of a hierarchy of height ``H_j`` (0 when
    ``H_j == 0``), 1 * ``w_j`` when it is SUPPRESSED, and 0 when it holds one of the other
-   missing codes; the sum is divided by ``rows * sum(w)``. The generalisation part alone is a
-   lower bound of a node's loss, so acceptable nodes are visited in increasing order of that
-   bound, local suppression is run on each (on the class table), and the search stops when the
-   bound reaches the best loss found. A node whose suppression (including the donors of step
-   4b) touches more records than the limit is rejected. If no node is acceptable, the top of the
-   lattice is used and the result reports the share actually suppressed.
+   missing codes; the sum is divided by ``rows * sum(w)``. The generalisation part alone
+   (``bound``) is a lower bound of a node's loss and grows up the lattice. Search: a greedy
+   descent from the top (largest bound drop first) gives a minimal acceptable node and a first
+   loss; then nodes are visited in increasing bound order until the bound reaches the best
+   loss found; an untagged node is settled Flash-style (a path upwards through untagged nodes
+   below the best loss, binary-searched, each evaluation tagging a cone), and every acceptable
+   node gets local suppression on its class table and its exact loss. A node whose
+   suppression (donors included) touches more records than the limit is rejected. If no node
+   is acceptable, the top of the lattice is used and the result reports the share actually
+   suppressed.
 4. Local suppression at a node: (a) in rounds, every record in a class smaller than k gets one
    more real QI value replaced by SUPPRESSED; the attribute is the cheapest one whose
    suppression merges the record into an existing class of size >= k, otherwise the one whose
