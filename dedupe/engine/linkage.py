@@ -533,7 +533,33 @@ def estimate_u(t: Table, samples: int = 200_000, seed: int = 7) -> dict[str, lis
         size = _level_sizes(name)
         counts = np.bincount(values[values >= 0], minlength=size).astype(float) + 0.5
         u[name] = list(counts / counts.sum())
+    if "dob" in u and len(t) > 1:
+        u["dob"] = _exact_dob_u(t, np.array(u["dob"]))
     return u
+
+
+def _exact_dob_u(t: Table, sampled: np.ndarray) -> list[float]:
+    """The chance of the same date of birth, and of day and month swapped, computed from
+    how often each date occurs rather than counted among random pairs: a few in 100,000
+    random pairs agree on a date, so the count (and with it the weight of an exact date
+    and the fitted prior) would jump from one run to the next."""
+    with_year = t.year > 0
+    total = float(with_year.sum())
+    full = t.dob[with_year & (t.dob != "")].astype(str)
+    if total < 2 or len(full) == 0:
+        return list(sampled)
+    dates, counts = np.unique(full, return_counts=True)
+    count_of = dict(zip(dates.tolist(), counts.tolist(), strict=True))
+    same = float((counts.astype(float) ** 2).sum() - counts.sum()) / (total * (total - 1))
+    swapped = 0.0
+    for value, count in count_of.items():
+        year, month, day = value[:4], value[5:7], value[8:10]
+        if month != day and int(day) <= 12:
+            swapped += count * count_of.get(f"{year}-{day}-{month}", 0)
+    swapped /= total * (total - 1)
+    rest = sampled[2:] / sampled[2:].sum() * max(1 - same - swapped, 1e-6)
+    exact = np.array([max(same, 1e-9), max(swapped, 1e-9)])
+    return list(np.concatenate([exact, rest]))
 
 
 # Used where there is too little data to fit a model (a small file, a new caseload):
