@@ -174,3 +174,41 @@ def test_bloom_filter_linkage_finds_the_same_person_across_scripts_without_names
         [{"given_name": "Олена", "family_name": "Шевченко"}], pprl.Settings(b"x" * 20)
     )
     assert pprl.dice(a[:1], other)[0, 0] < 0.7
+
+
+def test_candidate_pairs_are_the_blocks_of_the_keys_a_registration_is_indexed_by():
+    # The batch (arrays) and registration (one record's keys) must see the same blocks.
+    from collections import defaultdict
+
+    records, _labels = synthetic.generate(3000, seed=8)
+    table = _table(records)
+    blocks, limits = defaultdict(set), {}
+    for i in range(len(table)):
+        for key, limit in linkage.blocking_keys(table, i, with_limits=True):
+            blocks[key].add(i)
+            limits[key] = limit
+    expected = set()
+    for key, members in blocks.items():
+        if 2 <= len(members) <= limits[key]:
+            ordered = sorted(members)
+            expected.update((a, b) for k, a in enumerate(ordered) for b in ordered[k + 1 :])
+    assert {tuple(p) for p in linkage.candidate_pairs(table).tolist()} == expected
+
+
+def test_comparisons_in_chunks_equal_comparisons_at_once(monkeypatch):
+    records, _labels = synthetic.generate(2000, seed=4)
+    table = _table(records)
+    pairs = linkage.candidate_pairs(table)
+    whole = linkage.compare(table, pairs)
+    monkeypatch.setattr(linkage, "COMPARE_CHUNK", 97)
+    chunked = linkage.compare(_table(records), pairs)
+    assert all((whole[name] == chunked[name]).all() for name in whole)
+    # One record against others (a registration) gives the same levels as in the batch.
+    first = pairs[pairs[:, 0] == pairs[0, 0]]
+    single = linkage.build_table([records[int(first[0, 0])]])
+    others = linkage.build_table([records[int(j)] for j in first[:, 1]])
+    alone = linkage.compare(
+        single, np.stack([np.zeros(len(first), int), np.arange(len(first))], axis=1), others
+    )
+    rows = np.flatnonzero(pairs[:, 0] == pairs[0, 0])
+    assert all((alone[name] == whole[name][rows]).all() for name in alone)
