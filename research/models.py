@@ -168,3 +168,73 @@ class ExtractRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Extract request #{self.pk} ({self.status})"
+
+
+class PublishedTable(models.Model):
+    """A protected table as published from a release; never changed once written.
+
+    It keeps the true counts and which cells were withheld and why (primary or secondary),
+    for the DPO's view, the audit and the protection of later tables and releases; what
+    anyone else sees is `public_cells`, where a withheld cell has no count and no reason.
+    """
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="tables")
+    key = models.CharField(max_length=64)  # digest of the definition: same table, same key
+    definition = models.JSONField()  # rows, cols, where, unit, method, threshold, hierarchy
+    dimensions = models.JSONField()  # [{name, labels, parent}], labels in pre-order
+    counts = models.JSONField()  # true counts, flat, C order over the dimensions
+    status = models.JSONField()  # per cell: 0 published, 1 primary, 2 secondary
+    published = models.JSONField()  # the values shown (rounded under the rounding method)
+    audit = models.JSONField(default=dict)  # intervals of withheld cells, pass, solver facts
+    passed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["release", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "key"], name="published_table_once"),
+            models.CheckConstraint(condition=Q(passed=True), name="published_table_audited"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Table {self.key[:8]} of release {self.release_id}"
+
+
+class Report(models.Model):
+    """A donor report: tables (and their charts) over a period, approved by the DPO."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=200)
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="reports")
+    year_from = models.PositiveSmallIntegerField(_("from year"))
+    year_to = models.PositiveSmallIntegerField(_("to year"))
+    scope = models.JSONField(default=dict, blank=True)  # e.g. {"region": 150}: a filter
+    scope_label = models.CharField(_("scope"), max_length=200, default="Whole organisation")
+    definitions = models.JSONField()  # the tables, in order
+    introduction = models.TextField(_("introduction"), blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    tables = models.ManyToManyField(PublishedTable, blank=True, related_name="reports")
+    created_by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_by_id = models.BigIntegerField(null=True, blank=True)
+    published_by_name = models.CharField(max_length=150, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year_from__lte=models.F("year_to")), name="report_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", published_at__isnull=True)
+                | Q(status="published", published_at__isnull=False, published_by_id__isnull=False),
+                name="report_publication_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
