@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from casework.models import Case, Membership, MissionRole, OrgRole, Referral, User
+from casework.models import Case, Membership, Mission, MissionRole, OrgRole, Referral, User
 
 
 class Perm(StrEnum):
@@ -35,6 +35,8 @@ class Perm(StrEnum):
     RESEARCH_VIEW = "research.view"  # the research portal: codebook, releases, counts
     EXTRACT_REQUEST = "research.extract_request"  # ask for anonymised microdata
     RESEARCH_MANAGE = "research.manage"  # publish and approve releases, decide extracts, set k
+    IMPORT_CASES = "transfer.import"  # bring a mission's caseload in from a spreadsheet
+    EXPORT_TEMPLATE = "transfer.export"  # take it out again in the import template's shape
 
 
 _CASEWORKER = {
@@ -58,6 +60,8 @@ MISSION_ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.EXPORT_IDENTIFIERS,
             Perm.DEDUPE_REVIEW,
+            Perm.IMPORT_CASES,
+            Perm.EXPORT_TEMPLATE,
         }
     ),
 }
@@ -69,6 +73,9 @@ ORG_ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DEDUPE_REVIEW,
             Perm.RESEARCH_VIEW,
             Perm.RESEARCH_MANAGE,
+            # The DPO administers missions: may bring in or take out any mission's caseload.
+            Perm.IMPORT_CASES,
+            Perm.EXPORT_TEMPLATE,
         }
     ),
     OrgRole.RESEARCHER: frozenset({Perm.RESEARCH_VIEW, Perm.EXTRACT_REQUEST}),
@@ -91,6 +98,15 @@ def _memberships(user: User) -> list[Membership]:
 def mission_ids_with(user: User, perm: Perm) -> set[int]:
     """Return the ids of the missions in which the user holds the permission."""
     return {m.mission_id for m in _memberships(user) if perm in MISSION_ROLE_PERMS[m.role]}
+
+
+def missions_with(user: User, perm: Perm) -> QuerySet[Mission]:
+    """Active missions in which the user may use the permission: all of them for an org role."""
+    if not user.is_authenticated or not user.is_active:
+        return Mission.objects.none()
+    if perm in ORG_ROLE_PERMS[user.org_role]:
+        return Mission.objects.filter(is_active=True)
+    return Mission.objects.filter(pk__in=mission_ids_with(user, perm), is_active=True)
 
 
 def is_dpo(user: User) -> bool:

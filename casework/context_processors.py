@@ -15,6 +15,7 @@ def navigation(request):
             "dashboard": has_perm(user, Perm.DASHBOARD_VIEW),
             "dedupe": has_perm(user, Perm.DEDUPE_REVIEW),
             "research": has_perm(user, Perm.RESEARCH_VIEW),
+            "transfer": has_perm(user, Perm.IMPORT_CASES),
             "admin": user.is_staff,
         }
     }

@@ -211,6 +211,11 @@ class Case(models.Model):
     closure_reason = models.CharField(
         _("closure reason"), max_length=30, choices=ClosureReason.choices, blank=True
     )
+    # The case's number in the mission's earlier records (spreadsheet, older database): what
+    # a re-import is keyed on, so that bringing the same file in twice creates nothing new.
+    legacy_reference = models.CharField(
+        _("legacy reference"), max_length=60, blank=True, default=""
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     # Set when review found this registration to be the same episode as another case: the
     # record is kept whole (unmerging clears this), but counts and lists use the other.
@@ -250,6 +255,11 @@ class Case(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(merged_into=models.F("pk")), name="case_not_merged_into_itself"
+            ),
+            models.UniqueConstraint(
+                fields=["registering_mission", "legacy_reference"],
+                condition=~Q(legacy_reference=""),
+                name="case_legacy_reference_unique",
             ),
         ]
 

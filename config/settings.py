@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "assistance",
     "dedupe",
     "research",
+    "transfer",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("research/", include("research.urls")),
+    path("transfer/", include("transfer.urls")),
     path("cases/<uuid:public_id>/screening/", include("screening.urls")),
     path("cases/<uuid:public_id>/", include(case_urlpatterns)),
     path("", include("assistance.urls")),
