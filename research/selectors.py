@@ -1,13 +1,11 @@
 """Reads of the research layer: policy, releases, extracts, the portal's counts."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from casework.access import Perm, has_perm
 from research import codebook as cb
-from research.models import DisclosurePolicy, ExtractRequest, Release, ResearchRecord
-
-SUPPRESSED_MARK = "<"  # shown, with the threshold, for every withheld count
+from research.models import DisclosurePolicy, ExtractRequest, Release
 
 
 def current_policy() -> DisclosurePolicy:
@@ -53,54 +51,49 @@ def extract_for(user, pk) -> ExtractRequest:
         raise Http404("No such extract request.") from missing
 
 
-def protect_one_way(counts: dict, threshold: int) -> dict:
-    """Withhold small counts of a one-way table so that none can be worked out.
-
-    Counts from 1 to threshold - 1 are withheld; if that leaves the withheld cells' sum
-    (which the total gives away) below the threshold, or only one cell withheld, the next
-    smallest counts are withheld too. A withheld cell then lies anywhere in [0, sum] for
-    someone who knows the total: an interval at least as wide as the threshold.
-    """
-    withheld = {key for key, n in counts.items() if 0 < n < threshold}
-    others = sorted((n, str(key), key) for key, n in counts.items() if n and key not in withheld)
-    while (
-        withheld
-        and (len(withheld) < 2 or sum(counts[key] for key in withheld) < threshold)
-        and others
-    ):
-        withheld.add(others.pop(0)[2])
-    return {key: (None if key in withheld else n) for key, n in counts.items()}
-
-
 PORTAL_TABLES = ("year_registered", "sex", "citizenship", "exploitation_type")
 
 
+def portal_definitions(threshold: int) -> list:
+    """The portal's counts: persons and cases by each of a few variables."""
+    from research.tables import Definition
+
+    return [
+        Definition.make([name], None, {}, unit, "suppression", threshold)
+        for name in PORTAL_TABLES
+        for unit in ("persons", "cases")
+    ]
+
+
 def portal_counts(release: Release, variable_name: str, threshold: int) -> dict:
-    """Persons and cases by one variable, with small counts withheld."""
-    variable = cb.variable(variable_name)
-    records = ResearchRecord.objects.filter(release=release)
-    cases = dict(records.values_list(variable_name).annotate(n=Count("id")).order_by(variable_name))
-    persons = dict(
-        records.values_list(variable_name)
-        .annotate(n=Count("person", distinct=True))
-        .order_by(variable_name)
-    )
-    labels = {**variable.labels, **cb.MISSING_LABELS}
-    protected_cases = protect_one_way(cases, threshold)
-    protected_persons = protect_one_way(persons, threshold)
+    """Persons and cases by one variable, as published (protected with the release's tables).
+
+    Countries come under their regions: a region's row is a subtotal.
+    """
+    from research import tables
+
+    by_unit = {}
+    for unit in ("persons", "cases"):
+        definition = tables.Definition.make(
+            [variable_name], None, {}, unit, "suppression", threshold
+        )
+        stored = tables.publish_table(release, definition)
+        by_unit[unit] = {cell[variable_name]: cell["count"] for cell in tables.cells(stored)}
+        dimension = stored.dimensions[0]
+    subtotals = {dimension["labels"][p] for p in dimension["parent"] if p > 0}
     rows = [
         {
-            "code": code,
-            "label": labels.get(code, str(code)),
-            "cases": protected_cases[code],
-            "persons": protected_persons.get(code),
+            "label": label,
+            "persons": by_unit["persons"].get(label),
+            "cases": by_unit["cases"].get(label),
+            "subtotal": label in subtotals,
         }
-        for code in sorted(cases, key=lambda c: (c < 0, c))
+        for label in dimension["labels"][1:]
     ]
     return {
-        "variable": variable,
+        "variable": cb.variable(variable_name),
         "rows": rows,
-        "total_cases": release.cases,
-        "total_persons": release.persons,
+        "total_cases": by_unit["cases"]["Total"],
+        "total_persons": by_unit["persons"]["Total"],
         "threshold": threshold,
     }

@@ -14,11 +14,11 @@ from django.utils import timezone
 from casework.access import Perm, has_perm
 from casework.audit import Action, audit_record
 from research import codebook as cb
-from research import extracts
+from research import extracts, tables
 from research.models import MIN_K, DisclosurePolicy, ExtractRequest, Release, ResearchRecord
 from research.publish import publish, row_digest
 from research.router import RESEARCH_DB
-from research.selectors import current_policy
+from research.selectors import current_policy, portal_definitions
 
 
 def _require(user, perm: Perm) -> None:
@@ -106,6 +106,10 @@ def release_approve(*, actor, release: Release) -> Release:
         release.approved_by_name = actor.get_username()
         release.approved_at = timezone.now()
         release.save()
+    # The portal's counts are the release's first tables: every later table is protected
+    # together with them.
+    for definition in portal_definitions(current_policy().threshold):
+        tables.publish_table(release, definition)
     audit_record(
         action=Action.RELEASE_APPROVED,
         actor=actor,

@@ -40,7 +40,7 @@ class TableError(ValueError):
 class Definition:
     rows: tuple[str, ...]
     cols: str | None = None
-    where: tuple[tuple[str, int], ...] = ()
+    where: tuple[tuple[str, int | tuple[int, ...]], ...] = ()  # a code, or any of several
     unit: str = "cases"
     method: str = SUPPRESSION
     threshold: int = 10
@@ -62,10 +62,15 @@ class Definition:
             raise TableError(f"The method is one of {', '.join(METHODS)}.")
         if threshold < 2:
             raise TableError("The threshold is at least 2.")
-        filters = dict(where or {})
-        for name in filters:
+        filters = {}
+        for name, value in dict(where or {}).items():
             if name not in cb.BY_NAME:
                 raise TableError(f"Unknown filter variable {name!r}.")
+            filters[name] = (
+                tuple(sorted({int(v) for v in value}))
+                if isinstance(value, list | tuple | set)
+                else int(value)
+            )
         return cls(rows, cols or None, tuple(sorted(filters.items())), unit, method, threshold)
 
     @property
@@ -76,10 +81,17 @@ class Definition:
         return {
             "rows": list(self.rows),
             "cols": self.cols,
-            "where": dict(self.where),
+            "where": {k: list(v) if isinstance(v, tuple) else v for k, v in self.where},
             "unit": self.unit,
             "method": self.method,
             "threshold": self.threshold,
+        }
+
+    @property
+    def lookups(self) -> dict:
+        return {
+            (f"{name}__in" if isinstance(value, tuple) else name): value
+            for name, value in self.where
         }
 
     @property
@@ -109,7 +121,7 @@ def _hierarchy(variable: cb.Variable, codes) -> dict | None:
 def microdata(release: Release, definition: Definition) -> tuple[pd.DataFrame, dict]:
     """One row per unit, the table's variables as labels; and the regions of countries."""
     names = definition.variables
-    records = ResearchRecord.objects.filter(release=release, **dict(definition.where))
+    records = ResearchRecord.objects.filter(release=release, **definition.lookups)
     if definition.unit == "persons":
         # A person counts once, in the categories of their first case among these records.
         records = records.order_by("person", "episode")
@@ -308,7 +320,13 @@ def footnote(stored: PublishedTable, release: Release) -> str:
             "other counts where needed so that none can be worked out from totals, from other "
             "tables or from earlier releases (audited by linear programming)."
         )
-    where = ", ".join(f"{k} = {v}" for k, v in definition["where"].items()) or "all records"
+    where = (
+        "; ".join(
+            f"{k} in {', '.join(map(str, v))}" if isinstance(v, list) else f"{k} = {v}"
+            for k, v in definition["where"].items()
+        )
+        or "all records"
+    )
     return (
         f"{unit} {method} Source: release {release.number}, cases registered up to "
         f"{release.as_of}{' (provisional)' if release.provisional else ''}; {where}. "

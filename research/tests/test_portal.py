@@ -179,11 +179,10 @@ def test_portal_counts_withhold_small_counts(release):
             assert all(n is None or n == 0 or n >= 10 for n in shown), (name, shown)
             withheld = [row for row in table["rows"] if row[unit] is None]
             assert len(withheld) != 1
+        assert table["total_cases"] == release.cases
+        assert table["total_persons"] == release.persons
 
 
-def test_one_way_protection_keeps_the_withheld_sum_wide():
-    protected = selectors.protect_one_way({"a": 3, "b": 40, "c": 12, "d": 0}, threshold=10)
-    assert protected == {"a": None, "b": 40, "c": None, "d": 0}
-    assert selectors.protect_one_way({"a": 50, "b": 20}, threshold=10) == {"a": 50, "b": 20}
-    protected = selectors.protect_one_way({"a": 1, "b": 2, "c": 30, "d": 31}, threshold=10)
-    assert protected == {"a": None, "b": None, "c": None, "d": 31}
+def test_the_portal_tables_are_published_with_the_release(release):
+    assert release.tables.count() == 2 * len(selectors.PORTAL_TABLES)
+    assert all(table.passed for table in release.tables.all())
