@@ -59,6 +59,8 @@ class Action:
     EXTRACT_APPROVED = "research.extract_approved"
     EXTRACT_REJECTED = "research.extract_rejected"
     EXTRACT_DOWNLOADED = "research.extract_downloaded"
+    REPORT_PUBLISHED = "research.report_published"
+    REPORT_DOWNLOADED = "research.report_downloaded"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

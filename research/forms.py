@@ -2,7 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from research import codebook as cb
+from research import regions
 from research.models import MIN_K, Release
+from research.reports import REPORT_TABLES
 
 
 class PublishForm(forms.Form):
@@ -56,3 +58,59 @@ class ExtractDecisionForm(forms.Form):
     )
     k = forms.IntegerField(label=_("k"), min_value=MIN_K)
     note = forms.CharField(label=_("Note"), widget=forms.Textarea, required=False)
+
+
+TREND_VARIABLES = [
+    (v.name, v.label)
+    for v in cb.VARIABLES
+    if v.name not in ("year_registered", "episode", "cases_of_person", "follow_up_visits")
+    and v.kind in (cb.CATEGORICAL, cb.FLAG)
+]
+
+
+class TrendForm(forms.Form):
+    variable = forms.ChoiceField(label=_("Counts by year and"), choices=TREND_VARIABLES)
+    unit = forms.ChoiceField(
+        label=_("Count"), choices=[("persons", _("persons")), ("cases", _("cases"))]
+    )
+
+
+class ReportForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    release = forms.ModelChoiceField(
+        Release.objects.filter(status=Release.Status.APPROVED), label=_("Release")
+    )
+    year_from = forms.IntegerField(label=_("From year"), min_value=1990, max_value=2100)
+    year_to = forms.IntegerField(label=_("To year"), min_value=1990, max_value=2100)
+    region = forms.TypedChoiceField(
+        label=_("Scope"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[("", _("Whole organisation"))]
+        + [(code, name) for code, name in regions.REGIONS.items() if code],
+        help_text=_("Cases identified in this region only."),
+    )
+    tables = forms.MultipleChoiceField(
+        label=_("Tables"),
+        choices=[(key, title) for key, title, _column, _unit in REPORT_TABLES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    method = forms.ChoiceField(
+        label=_("Protection"),
+        choices=[
+            ("suppression", _("Cell suppression (exact counts; totals add up)")),
+            ("rounding", _("10-5 rule: withhold below 10, round the rest to 5")),
+        ],
+    )
+    introduction = forms.CharField(label=_("Introduction"), widget=forms.Textarea, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("year_from") is not None
+            and cleaned.get("year_to") is not None
+            and cleaned["year_from"] > cleaned["year_to"]
+        ):
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return cleaned

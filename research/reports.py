@@ -8,6 +8,7 @@ documentation.
 """
 
 import io
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -64,6 +65,16 @@ class Trend:
     @property
     def chart(self) -> str:
         return line_chart(self.years, self.series, self.title)
+
+    @property
+    def table_rows(self) -> list[dict]:
+        """Years down, categories across, then the totals line (None: withheld)."""
+        column = self.stored.definition["cols"]
+        lookup = {(r[YEAR], r[column]): r["count"] for r in self.rows}
+        return [
+            {"year": year, "values": [lookup.get((year, c)) for c in [*self.series, sdc.TOTAL]]}
+            for year in [*self.years, sdc.TOTAL]
+        ]
 
 
 def definition(column: str, unit: str, method: str, threshold: int, where=None):
@@ -258,21 +269,24 @@ def as_pdf(report: Report) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 8, _latin(report.title))
+    pdf.multi_cell(0, 8, _latin(report.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=9)
     for label, value in doc.items():
         if label != "title":
-            pdf.multi_cell(0, 5, _latin(f"{label.capitalize()}: {value}"))
+            pdf.multi_cell(
+                0, 5, _latin(f"{label.capitalize()}: {value}"), new_x="LMARGIN", new_y="NEXT"
+            )
     if report.introduction:
         pdf.ln(2)
-        pdf.multi_cell(0, 5, _latin(report.introduction))
+        pdf.multi_cell(0, 5, _latin(report.introduction), new_x="LMARGIN", new_y="NEXT")
     for item in report_trends(report):
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 6, _latin(item.title))
-        pdf.image(io.BytesIO(item.chart.encode()), w=180)
+        pdf.multi_cell(0, 6, _latin(item.title), new_x="LMARGIN", new_y="NEXT")
+        chart = re.sub(r"<title>.*?</title>", "", item.chart)  # fpdf2 draws shapes and text only
+        pdf.image(io.BytesIO(chart.encode()), w=180)
         pdf.set_font("Helvetica", size=8)
-        pdf.multi_cell(0, 4, _latin(item.note))
+        pdf.multi_cell(0, 4, _latin(item.note), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         _pdf_table(pdf, item)
     return bytes(pdf.output())

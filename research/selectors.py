@@ -97,3 +97,35 @@ def portal_counts(release: Release, variable_name: str, threshold: int) -> dict:
         "total_persons": by_unit["persons"]["Total"],
         "threshold": threshold,
     }
+
+
+def reports_for(user) -> QuerySet:
+    """Published reports for researchers and donors; drafts too for the DPO."""
+    from research.models import Report
+
+    reports = Report.objects.select_related("release")
+    if has_perm(user, Perm.RESEARCH_MANAGE):
+        return reports
+    if has_perm(user, Perm.RESEARCH_VIEW):
+        return reports.filter(status=Report.Status.PUBLISHED)
+    return reports.none()
+
+
+def report_for(user, pk):
+    from research.models import Report
+
+    try:
+        return reports_for(user).get(pk=pk)
+    except (Report.DoesNotExist, ValueError, TypeError) as missing:
+        raise Http404("No such report.") from missing
+
+
+def table_for_dpo(user, pk):
+    from research.models import PublishedTable
+
+    if not has_perm(user, Perm.RESEARCH_MANAGE):
+        raise Http404("No such table.")
+    try:
+        return PublishedTable.objects.select_related("release").get(pk=pk)
+    except (PublishedTable.DoesNotExist, ValueError, TypeError) as missing:
+        raise Http404("No such table.") from missing

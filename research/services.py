@@ -224,3 +224,49 @@ def extract_download(*, actor, request: ExtractRequest, file_format: str) -> byt
         detail={"format": file_format, "rows": request.rows},
     )
     return content
+
+
+def report_create(
+    *, actor, title, release, year_from, year_to, region, tables, method, introduction=""
+):
+    """A draft donor report: its tables are made and protected when it is published."""
+    from research import regions
+    from research.models import Report
+
+    _require(actor, Perm.RESEARCH_MANAGE)
+    if not release.is_approved:
+        raise ValidationError("Reports are made from approved releases only.")
+    if year_from > year_to:
+        raise ValidationError("The period ends before it starts.")
+    threshold = current_policy().threshold
+    return Report.objects.create(
+        title=title.strip(),
+        release=release,
+        year_from=year_from,
+        year_to=year_to,
+        scope={"region": region} if region else {},
+        scope_label=regions.REGIONS[region] if region else "Whole organisation",
+        definitions=[{"table": key, "method": method, "threshold": threshold} for key in tables],
+        introduction=introduction.strip(),
+        created_by_name=actor.get_username(),
+    )
+
+
+def report_publish(*, actor, report):
+    from research import reports
+
+    _require(actor, Perm.RESEARCH_MANAGE)
+    if report.status == report.Status.PUBLISHED:
+        raise ValidationError("This report is already published.")
+    try:
+        with transaction.atomic(using=RESEARCH_DB):
+            reports.publish_report(report, actor)
+    except tables.TableError as error:
+        raise ValidationError(str(error)) from error
+    audit_record(
+        action=Action.REPORT_PUBLISHED,
+        actor=actor,
+        obj=report,
+        detail={"release": report.release.number, "tables": len(report.definitions)},
+    )
+    return report

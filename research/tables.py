@@ -301,6 +301,14 @@ def long_frame(stored: PublishedTable, *, for_dpo: bool = False) -> pd.DataFrame
     return frame
 
 
+def _condition(name: str, value) -> str:
+    if not isinstance(value, list):
+        return f"{name} = {value}"
+    if len(value) > 2 and value == list(range(value[0], value[-1] + 1)):
+        return f"{name} from {value[0]} to {value[-1]}"
+    return f"{name} in {', '.join(map(str, value))}"
+
+
 def footnote(stored: PublishedTable, release: Release) -> str:
     definition = stored.definition
     unit = (
@@ -320,13 +328,7 @@ def footnote(stored: PublishedTable, release: Release) -> str:
             "other counts where needed so that none can be worked out from totals, from other "
             "tables or from earlier releases (audited by linear programming)."
         )
-    where = (
-        "; ".join(
-            f"{k} in {', '.join(map(str, v))}" if isinstance(v, list) else f"{k} = {v}"
-            for k, v in definition["where"].items()
-        )
-        or "all records"
-    )
+    where = "; ".join(_condition(k, v) for k, v in definition["where"].items()) or "all records"
     return (
         f"{unit} {method} Source: release {release.number}, cases registered up to "
         f"{release.as_of}{' (provisional)' if release.provisional else ''}; {where}. "

@@ -19,4 +19,20 @@ urlpatterns = [
         views.extract_download,
         name="research_extract_download",
     ),
+    path("trends/", views.trends, name="research_trends"),
+    re_path(
+        r"^tables/(?P<pk>\d+)/download/(?P<file_format>csv|xlsx|json)/$",
+        views.trend_download,
+        name="research_table_download",
+    ),
+    path("tables/<int:pk>/", views.table_detail, name="research_table"),
+    path("releases/<int:number>/tables/", views.release_tables, name="research_release_tables"),
+    path("reports/", views.report_list, name="research_reports"),
+    path("reports/<int:pk>/", views.report_detail, name="research_report"),
+    path("reports/<int:pk>/publish/", views.report_publish, name="research_report_publish"),
+    re_path(
+        r"^reports/(?P<pk>\d+)/download/(?P<file_format>html|pdf|csv|xlsx)/$",
+        views.report_download,
+        name="research_report_download",
+    ),
 ]

@@ -1,20 +1,30 @@
 """The research portal: codebook, releases, counts and extracts. No casework in sight."""
 
 import json
+import tempfile
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casework.access import Perm, has_perm, requires
+from casework.audit import Action, audit_record
 from research import codebook as cb
-from research import selectors, services
+from research import reports, selectors, services, tables
 from research.extracts import FORMATS
-from research.forms import ExtractDecisionForm, ExtractRequestForm, PolicyForm, PublishForm
+from research.forms import (
+    ExtractDecisionForm,
+    ExtractRequestForm,
+    PolicyForm,
+    PublishForm,
+    ReportForm,
+    TrendForm,
+)
 
 
 def _errors(request: HttpRequest, error: ValidationError) -> None:
@@ -224,3 +234,163 @@ def extract_download(request: HttpRequest, pk: int, file_format: str) -> HttpRes
     name = f"extract-{extract.pk}-release-{extract.release.number}-{file_format}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@requires(Perm.RESEARCH_VIEW)
+def trends(request: HttpRequest) -> HttpResponse:
+    release = selectors.latest_release()
+    form = TrendForm(request.GET or None, initial={"variable": "sex", "unit": "persons"})
+    trend = None
+    if release is not None and form.is_valid():
+        definition = reports.definition(
+            form.cleaned_data["variable"],
+            form.cleaned_data["unit"],
+            tables.SUPPRESSION,
+            selectors.current_policy().threshold,
+        )
+        try:
+            stored = tables.publish_table(release, definition)
+            label = cb.variable(form.cleaned_data["variable"]).label
+            trend = reports.trend(stored, f"{label} by year ({form.cleaned_data['unit']})")
+        except tables.TableError as error:
+            messages.error(request, str(error))
+    return render(
+        request,
+        "research/trends.html",
+        {
+            "form": form,
+            "release": release,
+            "trend": trend,
+            "manage": has_perm(request.user, Perm.RESEARCH_MANAGE),
+        },
+    )
+
+
+@requires(Perm.RESEARCH_VIEW)
+def trend_download(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    """A published table in its public form (one mark for every withheld count)."""
+    from research.models import PublishedTable
+
+    try:
+        stored = PublishedTable.objects.select_related("release").get(
+            pk=pk, release__status="approved"
+        )
+    except PublishedTable.DoesNotExist as missing:
+        raise Http404("No such table.") from missing
+    with tempfile.NamedTemporaryFile(suffix=f".{file_format}") as handle:
+        tables.write(stored, handle.name, file_format, for_dpo=False)
+        content = Path(handle.name).read_bytes()
+    response = HttpResponse(content, content_type=DOWNLOAD_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="table-{stored.pk}.{file_format}"'
+    return response
+
+
+@requires(Perm.RESEARCH_MANAGE)
+def release_tables(request: HttpRequest, number: int) -> HttpResponse:
+    release = selectors.release_for(request.user, number)
+    return render(
+        request,
+        "research/release_tables.html",
+        {"release": release, "tables": release.tables.order_by("id"), "manage": True},
+    )
+
+
+@requires(Perm.RESEARCH_MANAGE)
+def table_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The DPO's view: true counts, why each count is withheld, and its audited interval."""
+    stored = selectors.table_for_dpo(request.user, pk)
+    return render(
+        request,
+        "research/table_detail.html",
+        {
+            "table": stored,
+            "names": [d["name"] for d in stored.dimensions],
+            "cells": tables.cells(stored, for_dpo=True),
+            "note": tables.footnote(stored, stored.release),
+            "manage": True,
+        },
+    )
+
+
+@requires(Perm.RESEARCH_VIEW)
+def report_list(request: HttpRequest) -> HttpResponse:
+    manage = has_perm(request.user, Perm.RESEARCH_MANAGE)
+    form = ReportForm(request.POST or None) if manage else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                report = services.report_create(actor=request.user, **form.cleaned_data)
+                messages.success(request, _("Report drafted: check it, then publish it."))
+                return redirect("research_report", pk=report.pk)
+            except ValidationError as error:
+                _errors(request, error)
+    return render(
+        request,
+        "research/report_list.html",
+        {"reports": selectors.reports_for(request.user), "form": form, "manage": manage},
+    )
+
+
+@requires(Perm.RESEARCH_VIEW)
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_for(request.user, pk)
+    return render(
+        request,
+        "research/report_detail.html",
+        {
+            "report": report,
+            "trends": reports.report_trends(report),
+            "doc": reports.documentation(report),
+            "manage": has_perm(request.user, Perm.RESEARCH_MANAGE),
+            "formats": REPORT_FORMATS,
+        },
+    )
+
+
+@require_POST
+@requires(Perm.RESEARCH_MANAGE)
+def report_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_for(request.user, pk)
+    try:
+        services.report_publish(actor=request.user, report=report)
+        messages.success(request, _("Report published: donors can now read it."))
+    except ValidationError as error:
+        _errors(request, error)
+    return redirect("research_report", pk=pk)
+
+
+@requires(Perm.RESEARCH_VIEW)
+def report_download(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+    report = selectors.report_for(request.user, pk)
+    if report.status != report.Status.PUBLISHED:
+        messages.error(request, _("Publish the report before downloading it."))
+        return redirect("research_report", pk=pk)
+    content = REPORT_WRITERS[file_format](report)
+    audit_record(
+        action=Action.REPORT_DOWNLOADED,
+        actor=request.user,
+        obj=report,
+        request=request,
+        detail={"format": file_format},
+    )
+    response = HttpResponse(content, content_type=DOWNLOAD_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.{file_format}"'
+    return response
+
+
+DOWNLOAD_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+}
+REPORT_FORMATS = ("html", "pdf", "csv", "xlsx")
+REPORT_WRITERS = {
+    "html": lambda report: reports.as_html(report).encode(),
+    "pdf": reports.as_pdf,
+    "csv": reports.as_csv,
+    "xlsx": reports.as_xlsx,
+}
