@@ -614,8 +614,16 @@ def _default_m(name: str) -> np.ndarray:
     return decreasing / decreasing.sum()
 
 
-def _em(levels: dict[str, np.ndarray], u: dict, fields: list[str], iterations: int = 25) -> dict:
-    """m probabilities of the given fields by EM over pairs (u held fixed)."""
+def _em(
+    levels: dict[str, np.ndarray],
+    u: dict,
+    fields: list[str],
+    iterations: int = 25,
+    pair_u: dict[str, np.ndarray] | None = None,
+) -> dict:
+    """m probabilities of the given fields by EM over pairs (u held fixed; per pair where
+    pair_u gives it: names adjusted for their frequency, as they are scored)."""
+    pair_u = pair_u or {}
     m = {name: _default_m(name) for name in fields}
     # Start from "matches are a minority that agree": EM then keeps the match class on
     # agreement instead of settling on the larger, chance-agreeing group.
@@ -626,7 +634,10 @@ def _em(levels: dict[str, np.ndarray], u: dict, fields: list[str], iterations: i
         for name in fields:
             values = levels[name]
             known = values >= 0
-            log_ratio[known] += (np.log(m[name]) - np.log(np.array(u[name])))[values[known]]
+            chance = np.array(u[name])[np.maximum(values, 0)]
+            if name in pair_u:
+                chance = np.where(np.isnan(pair_u[name]), chance, pair_u[name])
+            log_ratio[known] += np.log(m[name][values[known]]) - np.log(chance[known])
         posterior = 1 / (1 + np.exp(-np.clip(log_ratio, -50, 50)))
         prior = float(np.clip(posterior.mean(), 1e-4, 1 - 1e-4))
         for name in fields:
@@ -658,7 +669,9 @@ def _session_pairs(session: str, levels, rare_names) -> np.ndarray:
     return (levels["given"] == 0) & (levels["family"] == 0) & rare_names
 
 
-def estimate_m(levels: dict[str, np.ndarray], u: dict, rare_names=None) -> dict[str, list[float]]:
+def estimate_m(
+    levels: dict[str, np.ndarray], u: dict, rare_names=None, pair_u: dict | None = None
+) -> dict[str, list[float]]:
     estimates: dict[str, list[np.ndarray]] = defaultdict(list)
     if rare_names is None:
         rare_names = np.ones(len(levels["given"]), dtype=bool)
@@ -674,7 +687,8 @@ def estimate_m(levels: dict[str, np.ndarray], u: dict, rare_names=None) -> dict[
         if len(rows) > EM_SAMPLE:
             rows = np.sort(np.random.default_rng(7).choice(rows, EM_SAMPLE, replace=False))
         subset = {name: levels[name][rows] for name in levels}
-        for name, m in _em(subset, u, fields).items():
+        subset_u = {name: values[rows] for name, values in (pair_u or {}).items()}
+        for name, m in _em(subset, u, fields, pair_u=subset_u).items():
             if name not in SESSION_HELPERS[session]:
                 estimates[name].append(m)
     return {
@@ -810,7 +824,13 @@ def fit(
     levels = compare(t, pairs) if levels is None else levels
     frequency = name_frequencies(t)
     rare = rare_names(t, pairs, frequency)
-    model = Model(m=estimate_m(levels, u, rare), u=u, prior=0.5, name_frequency=frequency)
+    model = Model(m={}, u=u, prior=0.5, name_frequency=frequency)
+    # EM sees the names as scoring does, adjusted for their frequency within the country:
+    # otherwise two compatriots sharing a common given name look like a match to it, and
+    # among the many chance agreements on a date of birth in a large caseload it would
+    # learn that matches mostly disagree on names (cluster recall 0.01 on 1,000,000).
+    pair_u = {name: _pair_u(model, name, levels[name], t, t, pairs) for name in ("given", "family")}
+    model.m = estimate_m(levels, u, rare, pair_u)
     model.prior = estimate_prior(model, t, pairs, levels)
     return model
 
@@ -857,10 +877,21 @@ def _name_tf(model: Model, name: str, values, part, t: Table, other: Table, pair
     average name's, since a variant of a common name ("Tatyana" for "Tatiana") is met by
     chance as often as the name is.
     """
+    chance = _pair_u(model, name, values, t, other, pairs)
+    chosen = ~np.isnan(chance)
+    if chosen.any():
+        m = np.array(model.m[name])
+        part[chosen] = np.log2(m[values[chosen]]) - np.log2(np.maximum(chance[chosen], 1e-6))
+
+
+def _pair_u(model: Model, name: str, values, t: Table, other: Table, pairs) -> np.ndarray:
+    """Per pair, the chance rate of its name level adjusted for the names' frequency
+    (see _name_tf); NaN where not adjusted (different, missing, no frequencies)."""
+    found = np.full(len(values), np.nan)
     close = range(0, 4) if CLOSE_TF else range(0, 1)
     chosen = (values >= 0) & (values <= close[-1])
-    if not chosen.any():
-        return
+    if not chosen.any() or not model.name_frequency.get(name):
+        return found
     rows = pairs[chosen]
     first, second = rows[:, 0], rows[:, 1]
     in_t, all_t = _tf_either_field(t, name, model)
@@ -871,13 +902,13 @@ def _name_tf(model: Model, name: str, values, part, t: Table, other: Table, pair
     tf_first = np.where(same_country & ~np.isnan(in_t[first]), in_t[first], all_t[first])
     tf_second = np.where(same_country & ~np.isnan(in_o[second]), in_o[second], all_o[second])
     level = values[chosen]
-    m, u = np.array(model.m[name]), np.array(model.u[name])
+    u = np.array(model.u[name])
     exact = level == 0
     # A variant only ever counts for less for being common: rare spellings of a typo are
     # rare because of the typo, which says nothing about the person.
     scaled = u[level] * np.maximum(np.maximum(tf_first, tf_second) / u[0], 1)
-    u_pair = np.where(exact, tf_first, np.minimum(scaled, 0.5))
-    part[chosen] = np.log2(m[level]) - np.log2(np.maximum(u_pair, 1e-6))
+    found[chosen] = np.where(exact, tf_first, np.minimum(scaled, 0.5))
+    return found
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
