@@ -77,7 +77,10 @@ def portal_counts(release: Release, variable_name: str, threshold: int) -> dict:
         definition = tables.Definition.make(
             [variable_name], None, {}, unit, "suppression", threshold
         )
-        stored = tables.publish_table(release, definition)
+        try:
+            stored = tables.publish_table(release, definition)
+        except tables.TableError as refused:
+            return {"variable": cb.variable(variable_name), "refused": str(refused)}
         by_unit[unit] = {cell[variable_name]: cell["count"] for cell in tables.cells(stored)}
         dimension = stored.dimensions[0]
     subtotals = {dimension["labels"][p] for p in dimension["parent"] if p > 0}

@@ -255,8 +255,11 @@ def publish_table(release: Release, definition: Definition) -> PublishedTable:
                 joint = protect_with(
                     protection, cell_keys(table, definition), _others(release, definition)
                 )
-            except NotReleasable as error:
-                raise TableError(str(error)) from error
+            except NotReleasable:
+                raise TableError(
+                    "Publishing this table would let small counts be worked out by comparing "
+                    "it with tables already published (of this release or the previous one)."
+                ) from None
             audit = _audit_json(protection) | {
                 "linked_tables": joint.parts - 1,
                 "withheld_for_links": joint.withheld_for_links,

@@ -11,11 +11,14 @@ identical cells, the growth between releases) leave every withheld cell of every
 old and new, at least its protection width.
 
 The new table's pattern is first made consistent: a cell withheld in a linked table of
-the same release is withheld here too, and a cell withheld in the previous release stays
-withheld (carried forward). If the joint audit still fails, published cells of the new
-table are withheld one at a time, cheapest first (small counts before totals, as the
-single-table costs rank them), among those sharing a relation with the cells whose
-protection fails, until it passes; a table for which nothing works is not released.
+the same release is withheld here too, one shown there is shown here, and a cell withheld
+in the previous release stays withheld (carried forward). If the joint audit still fails,
+published cells of the new table are withheld one at a time, cheapest first (small
+counts before totals, as the single-table costs rank them), among those sharing a
+relation with the cells whose protection fails, until it passes; a table for which
+nothing works is not released. (When a release adds only a few persons, its public total
+grows by that few, which can pin a category that had none before: such a table is not
+released.)
 Withholding more cells never narrows an interval, so the new table's own protection holds
 throughout.
 """
@@ -82,17 +85,24 @@ def _index(keys: Sequence[Hashable]) -> dict:
 
 
 def make_consistent(new: Protection, keys: Sequence[Hashable], others: list[Published]) -> int:
-    """Withhold in `new` what linked tables withhold and what the last release withheld."""
+    """Match `new` to the tables already published: withhold what a linked table of the same
+    release or the last release withholds, and show what a linked table already shows (a
+    number public in one table is no secret in another; the joint audit then makes sure
+    the new table's own withheld cells are still protected without it)."""
     changed = 0
     position = _index(keys)
     status = new.status
     for other in others:
         for j, key in enumerate(other.keys):
             i = position.get(key)
-            if i is None or other.status[j] == PUBLISHED:
+            if i is None:
                 continue
-            if status[i] == PUBLISHED and new.table.counts[i] > 0:
-                status[i] = SECONDARY
+            if other.status[j] != PUBLISHED:
+                if status[i] == PUBLISHED and new.table.counts[i] > 0:
+                    status[i] = SECONDARY
+                    changed += 1
+            elif other.same_release and status[i] == SECONDARY:
+                status[i] = PUBLISHED
                 changed += 1
     return changed
 
