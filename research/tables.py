@@ -250,7 +250,15 @@ def publish_table(release: Release, definition: Definition) -> PublishedTable:
             protection = sdc.round_table(table, definition.threshold)
             audit = {"method": ROUNDING, "base": 5}
         else:
-            protection = sdc.protect(table, definition.threshold)
+            # Group disclosure: a line whose persons all share one value of a sensitive
+            # variable (the type of exploitation, say) tells that of each of them.
+            # (A one-way table has no lines to tell apart.)
+            sensitive = next(
+                (n for n in definition.variables if cb.BY_NAME[n].role == cb.SENSITIVE), None
+            )
+            if len(definition.variables) < 2:
+                sensitive = None
+            protection = sdc.protect(table, definition.threshold, sensitive=sensitive)
             try:
                 joint = protect_with(
                     protection, cell_keys(table, definition), _others(release, definition)
