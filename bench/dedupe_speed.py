@@ -462,35 +462,33 @@ def _populate(stored: list[dict], target: int, batch: int = 10_000) -> dict:
 
 
 def _store_model(stored: list[dict], n: int, fit_sample: int) -> dict:
-    """A fitted LinkageModel as run_batch stores it: m/u/prior fitted on a sample of the
-    stored records (fitting a million is the batch part's problem, not this one's), name
-    frequencies over all of them (digests, as run_batch stores them)."""
-    import random
-
+    """A fitted LinkageModel as run_batch stores it: fitted on every stored record (or,
+    with --fit-sample k > 0, on the first k: a smaller caseload, duplicates kept together,
+    its prior scaled by k / n since chance pairs grow with the square of the caseload and
+    matches with it), name frequencies over all of them (digests, as run_batch stores
+    them). A random sample of records would hold almost no pair of duplicates, and EM
+    would fit m on different people only."""
     from casework import blind_index
     from dedupe.engine import linkage
     from dedupe.models import LinkageModel
 
-    rng = random.Random(SEED)
-    sample = stored[:n] if n <= fit_sample else rng.sample(stored[:n], fit_sample)
     started = time.perf_counter()
-    table = linkage.build_table(sample)
-    model = linkage.fit(table)
+    k = n if fit_sample <= 0 or fit_sample >= n else fit_sample
     full = linkage.build_table(stored[:n])
-    frequencies = linkage.name_frequencies(full)
-    # The prior (chance that two records match) does not depend on the sample: matches
-    # and pairs both shrink with the square of the sampling rate.
-    prior = model.prior
+    table = full if k == n else linkage.build_table(stored[:k])
+    model = linkage.fit(table)
+    prior = model.prior * k / n
+    frequencies = model.name_frequency if k == n else linkage.name_frequencies(full)
     LinkageModel.objects.create(
         parameters={**model.as_dict(), "prior": prior},
         name_frequency={
-            name: {blind_index.digest("name-frequency", k): v for k, v in values.items()}
+            name: {blind_index.digest("name-frequency", key): v for key, v in values.items()}
             for name, values in frequencies.items()
         },
         people=n,
         pairs=0,
     )
-    return {"fit_on": len(sample), "prior": prior, "seconds": round(time.perf_counter() - started)}
+    return {"fit_on": k, "prior": prior, "seconds": round(time.perf_counter() - started)}
 
 
 def _cleanup_probes(first_probe_pk: int | None) -> None:
@@ -705,7 +703,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--people", nargs="+", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--fit-sample", type=int, default=20_000)
+    parser.add_argument(
+        "--fit-sample", type=int, default=0, help="fit on the first k people (0: all)"
+    )
     parser.add_argument("--reset-database", action="store_true")
     parser.add_argument("--stability-size", type=int, default=100_000)
     parser.add_argument("--stability-new", type=float, default=0.01)

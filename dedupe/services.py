@@ -38,10 +38,15 @@ SEX_CODES = {"female": "f", "male": "m", "transgender": "t"}
 
 
 class HashedFrequency(dict):
-    """Name frequencies keyed by a digest of "citizenship|name", looked up by plain key."""
+    """Name frequencies keyed by a digest of "citizenship|name", looked up by plain key
+    (each key's digest computed once per process)."""
 
     def get(self, key, default=None):
-        return super().get(blind_index.digest("name-frequency", key), default)
+        digests = self.__dict__.setdefault("_digests", {})
+        hashed = digests.get(key)
+        if hashed is None:
+            hashed = digests[key] = blind_index.digest("name-frequency", key)
+        return super().get(hashed, default)
 
 
 def record_of(person: Person) -> dict:
@@ -179,11 +184,13 @@ def person_match(person: Person) -> list[MatchCandidate]:
     levels = linkage.compare(new, pairs, existing)
     weights, parts = linkage.weights(model, levels, new, pairs, existing)
     probability = linkage.probability(weights)
-    decided = _decided_pairs({person.pk})
+    likely = np.flatnonzero(probability >= REVIEW_THRESHOLD)
+    decided = _decided_pairs({person.pk}) if len(likely) else set()
     scored = []
-    for index, other in enumerate(others):
+    for index in likely.tolist():
+        other = others[index]
         key = (min(person.pk, other.pk), max(person.pk, other.pk))
-        if probability[index] >= REVIEW_THRESHOLD and key not in decided:
+        if key not in decided:
             scored.append(
                 (person.pk, other.pk, float(probability[index]), _explanation(levels, parts, index))
             )
