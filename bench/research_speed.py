@@ -1288,6 +1288,12 @@ def budgets(report: dict) -> list[dict]:
                 )
             else:
                 checks.append((f"write .{file_format}: failed", 0, WRITE_BUDGET_SECONDS, basis, 0))
+    if report["arguments"].get("profile"):
+        # cProfile slows Python-heavy code two- to threefold: reported, not checked.
+        return [
+            {"figure": f, "value": v, "budget": b, "basis": f"{s}; under cProfile", "pass": None}
+            for f, v, b, s, ok in checks
+        ]
     return [
         {"figure": f, "value": v, "budget": b, "basis": s, "pass": bool(ok) and v <= b}
         for f, v, b, s, ok in checks
@@ -1352,7 +1358,7 @@ def main() -> int:
     report["budgets"] = budgets(report)
     print("\nBudgets:")
     for check in report["budgets"]:
-        verdict = "PASS" if check["pass"] else "FAIL"
+        verdict = {True: "PASS", False: "FAIL", None: "----"}[check["pass"]]
         print(
             f"  {verdict}  {check['figure']:42} {check['value']:>10,}  (budget <="
             f" {check['budget']:,}; {check['basis']})"
@@ -1370,7 +1376,7 @@ def main() -> int:
     ):
         path.write_text(json.dumps(report, indent=2, default=str))
     log(f"written to bench/results/research-speed-{stamp}.json")
-    return 0 if all(c["pass"] for c in report["budgets"]) else 1
+    return 1 if any(c["pass"] is False for c in report["budgets"]) else 0
 
 
 if __name__ == "__main__":
