@@ -52,7 +52,7 @@ class LPModel:
     ``scipy.optimize.linprog(method="highs")`` call. Both give the same optima.
     """
 
-    def __init__(self, A, row_lo, row_hi, col_lo, col_hi, cost, engine: str = "auto"):
+    def __init__(self, A, row_lo, row_hi, col_lo, col_hi, cost, engine: str = "auto", primal=False):
         A = sp.csc_matrix(A, dtype=np.float64)
         self.n = A.shape[1]
         self.m = A.shape[0]
@@ -69,6 +69,11 @@ class LPModel:
         if engine == "highs":
             h = _hcore._Highs()
             h.setOptionValue("output_flag", False)
+            if primal:
+                # Only the objective changes between solves: the last basis stays primal
+                # feasible, so primal simplex needs a few iterations where dual needs many.
+                h.setOptionValue("presolve", "off")
+                h.setOptionValue("simplex_strategy", 4)
             lp = _hcore.HighsLp()
             lp.num_col_ = self.n
             lp.num_row_ = self.m
@@ -264,6 +269,66 @@ def a_priori_upper(A: sp.spmatrix, counts: np.ndarray, suppressed: np.ndarray) -
     return ub
 
 
+def propagate_bounds(
+    A: sp.spmatrix, counts: np.ndarray, suppressed: np.ndarray, rounds: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outer bounds on every cell by constraint propagation over the relations.
+
+    Published cells are fixed; suppressed ones start in [0, inf). For a relation
+    ``p = sum(children)``: ``p`` lies between the sums of its children's bounds, and a
+    child lies between ``p``'s bound minus the other children's bounds. Repeated to a
+    fixed point (or ``rounds``). Every attacker solution satisfies them, so when a solution
+    reaches one, that bound is the cell's exact extreme.
+    """
+    A = sp.coo_matrix(A)
+    n = counts.size
+    lb = np.where(suppressed, 0.0, counts.astype(np.float64))
+    ub = np.where(suppressed, INF, counts.astype(np.float64))
+    if not A.nnz:
+        return lb, ub
+    plus = A.data > 0
+    n_rows = A.shape[0]
+    parent = np.full(n_rows, -1, dtype=np.int64)
+    parent[A.row[plus]] = A.col[plus]
+    crow, ccol = A.row[~plus], A.col[~plus]
+    children = sp.csr_matrix((np.ones(crow.size), (crow, ccol)), shape=(n_rows, n))
+    # Only relations with a suppressed cell can tighten anything.
+    live = np.zeros(n_rows, dtype=bool)
+    live[A.row[suppressed[A.col]]] = True
+    for _ in range(rounds):
+        old_lb, old_ub = lb.copy(), ub.copy()
+        inf_ub = np.isinf(ub)
+        sum_lb = children @ lb
+        sum_ub = children @ np.where(inf_ub, 0.0, ub)
+        n_inf = children @ inf_ub.astype(np.float64)
+        # parent from children
+        p_ub = np.where(n_inf > 0, INF, sum_ub)
+        np.minimum.at(ub, parent[live], p_ub[live])
+        np.maximum.at(lb, parent[live], sum_lb[live])
+        # children from parent and siblings
+        r_live = live[crow]
+        r, c = crow[r_live], ccol[r_live]
+        c_ub = ub[parent[r]] - (sum_lb[r] - lb[c])
+        np.minimum.at(ub, c, c_ub)
+        others_inf = n_inf[r] - inf_ub[c]
+        others = np.where(others_inf > 0, INF, sum_ub[r] - np.where(inf_ub[c], 0.0, ub[c]))
+        c_lb = lb[parent[r]] - others
+        np.maximum.at(lb, c, c_lb)
+        np.maximum(lb, 0.0, out=lb)
+        if np.array_equal(lb, old_lb) and np.array_equal(ub, old_ub):
+            break
+        # Stop when nothing moves by more than a rounding error.
+        if (
+            np.allclose(lb, old_lb, atol=1e-9)
+            and np.allclose(
+                np.where(np.isinf(ub), 0, ub), np.where(np.isinf(old_ub), 0, old_ub), atol=1e-9
+            )
+            and np.array_equal(np.isinf(ub), np.isinf(old_ub))
+        ):
+            break
+    return lb, ub
+
+
 def audit(
     A: sp.spmatrix,
     counts: np.ndarray,
@@ -287,7 +352,7 @@ def audit(
     lower = np.full(n, np.nan)
     upper = np.full(n, np.nan)
     As, rhs, supp, _ = attacker_system(A, counts, suppressed)
-    ub_all = a_priori_upper(A, counts, suppressed)
+    lb_all, ub_all = propagate_bounds(A, counts, suppressed)
     m = supp.size
     solves = 0
     n_comp = 0
@@ -311,7 +376,12 @@ def audit(
             largest = max(largest, cols.size)
             sub = As_csc[:, cols][rows, :]
             lo, hi, s = _component_bounds(
-                sub, rhs[rows], ub_all[supp[cols]], engine=engine, integer=integer
+                sub,
+                rhs[rows],
+                lb_all[supp[cols]],
+                ub_all[supp[cols]],
+                engine=engine,
+                integer=integer,
             )
             solves += s
             lower[supp[cols]] = lo
@@ -338,24 +408,26 @@ def audit(
     )
 
 
-def _component_bounds(sub, rhs, ub, *, engine: str, integer: bool):
+def _component_bounds(sub, rhs, lb, ub, *, engine: str, integer: bool):
     """Min and max of every column of one component's system ``sub @ x = rhs, x >= 0``."""
     k = sub.shape[1]
     lo = np.full(k, np.nan)
     hi = np.full(k, np.nan)
     if integer:
         return (*_integer_bounds(sub, rhs), 2 * k)
-    model = LPModel(sub, rhs, rhs, np.zeros(k), np.full(k, INF), np.zeros(k), engine=engine)
+    model = LPModel(
+        sub, rhs, rhs, np.zeros(k), np.full(k, INF), np.zeros(k), engine=engine, primal=True
+    )
     seen_min = np.full(k, INF)
     seen_max = np.full(k, -INF)
     solves = 0
     prev = None
 
-    def run(j: int, sign: float) -> float:
+    def run(j, sign: float) -> float:
         nonlocal prev, solves
         if prev is not None:
-            model.set_cost([prev], 0.0)
-        model.set_cost([j], sign)
+            model.set_cost(prev, 0.0)
+        model.set_cost(j, sign)
         prev = j
         solves += 1
         status, obj, x = model.solve()
@@ -368,13 +440,18 @@ def _component_bounds(sub, rhs, ub, *, engine: str, integer: bool):
             return INF
         return sign * obj
 
+    if k > 8:
+        # Two aggregate solves first: many cells reach a bound in one of them.
+        everyone = np.arange(k)
+        run(everyone, 1.0)
+        run(everyone, -1.0) if np.all(np.isfinite(ub)) else None
     for j in range(k):
-        if seen_min[j] <= TOL:
-            lo[j] = 0.0
+        if seen_min[j] <= lb[j] + TOL:
+            lo[j] = max(0.0, math.ceil(seen_min[j] - TOL))
         else:
             lo[j] = max(0.0, math.ceil(run(j, 1.0) - TOL))
         if np.isfinite(ub[j]) and seen_max[j] >= ub[j] - TOL:
-            hi[j] = ub[j]
+            hi[j] = math.floor(seen_max[j] + TOL)
         else:
             v = run(j, -1.0)
             hi[j] = v if math.isinf(v) else math.floor(v + TOL)

@@ -77,6 +77,7 @@ SUPPRESSION = "cell suppression"
 ROUNDING = "rounding (10-5 rule)"
 MARGIN_COST = 1000.0
 REOPEN_COST = 1000.0
+_REPAIR_PRIMAL = False
 FLAGS = {PUBLISHED: "", PRIMARY: "x", SECONDARY: "s"}
 
 
@@ -205,7 +206,56 @@ class _Repair:
             np.concatenate([hi_plus, hi_minus]),
             np.concatenate([unit, unit]),
             engine=engine,
+            primal=_REPAIR_PRIMAL,
         )
+        # The attacker's model: every cell a column, published ones fixed at their count.
+        self.check = LPModel(
+            self.A,
+            zeros,
+            zeros,
+            np.where(self.suppressed, 0.0, self.values),
+            np.where(self.suppressed, INF, self.values),
+            np.zeros(k),
+            engine=engine,
+            primal=True,
+        )
+        self._check_prev: int | None = None
+        # Extremes seen in feasible tables (they stay feasible as suppressions only grow).
+        self.seen_min = self.values.copy()
+        self.seen_max = self.values.copy()
+
+    def observe(self, x: np.ndarray) -> None:
+        np.minimum(self.seen_min, x, out=self.seen_min)
+        np.maximum(self.seen_max, x, out=self.seen_max)
+
+    def attack(self, t: int, up: bool) -> float:
+        """The attacker's max (``up``) or min of cell t, given the current suppressions."""
+        if self._check_prev is not None:
+            self.check.set_cost([self._check_prev], 0.0)
+        self.check.set_cost([t], -1.0 if up else 1.0)
+        self._check_prev = t
+        status, obj, x = self.check.solve()
+        if x is not None:
+            self.observe(x)
+        if status == "unbounded":
+            return INF if up else 0.0
+        if status != "optimal":
+            raise RuntimeError(f"attacker LP: {status}")
+        return -obj if up else obj
+
+    def protected(self, t: int, amount: float, up: bool) -> bool:
+        goal = self.values[t] + amount if up else self.values[t] - amount
+        if up:
+            return self.seen_max[t] >= goal - TOL or self.attack(t, True) >= goal - TOL
+        return self.seen_min[t] <= goal + TOL or self.attack(t, False) <= goal + TOL
+
+    def publish(self, j: int) -> None:
+        """Undo a suppression (redundancy pass): the cell is fixed at its count again."""
+        self.suppressed[j] = False
+        self.model.set_cost([j, j + self.k], self.cost[j])
+        self.check.set_bounds([j], self.values[j], self.values[j])
+        self.seen_min = self.values.copy()
+        self.seen_max = self.values.copy()
 
     def suppress(self, js: np.ndarray) -> None:
         js = np.asarray(js, dtype=np.int64)
@@ -213,6 +263,7 @@ class _Repair:
             return
         self.suppressed[js] = True
         self.model.set_cost(np.concatenate([js, js + self.k]), 0.0)
+        self.check.set_bounds(js, 0.0, INF)
         reopened = js[self.closed[js]]
         if reopened.size:
             self.closed[reopened] = False
@@ -224,7 +275,9 @@ class _Repair:
         if js.size:
             self.model.set_bounds(js, 0.0, INF)
             self.model.set_bounds(js + self.k, 0.0, self.values[js])
-            self.model.set_cost(np.concatenate([js, js + self.k]), self.cost[js] * factor)
+            self.model.set_cost(
+                np.concatenate([js, js + self.k]), np.tile(self.cost[js] * factor, 2)
+            )
         return js
 
     def _close(self, js: np.ndarray) -> None:
@@ -248,7 +301,7 @@ class _Repair:
         if opened.size:
             self.model.set_cost(np.concatenate([opened, opened + k]), 0.0)
             still = opened[~self.suppressed[opened]]
-            self.model.set_cost(np.concatenate([still, still + k]), self.cost[still])
+            self.model.set_cost(np.concatenate([still, still + k]), np.tile(self.cost[still], 2))
         self.model.set_bounds([t], 0.0, INF)
         self.model.set_bounds([t + k], 0.0, self.values[t])
         if status != "optimal":
@@ -383,34 +436,108 @@ def _target_order(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return idx[np.lexsort((idx, counts[idx]))]
 
 
-def _protect_targets(rep: _Repair, targets, lo_req, hi_req, *, exact: bool) -> np.ndarray:
-    """Protect each target (local indices) in turn; return the local cells newly suppressed."""
+def _best_hypercube(rep: _Repair, shape: tuple[int, ...], t: int, up: float, down: float):
+    """The cheapest hypercube through target t that moves it by +up and -down, or None.
+
+    In a subtable whose every dimension is (parent, children...), a hypercube picks for
+    each dimension a partner label (a sibling, sign -1, or the parent / a child, sign +1);
+    its 2**d corners moved by +-x (the product of the signs) keep every relation. It is
+    feasible when the corners that go down hold enough (``>= up`` resp. ``>= down``) and
+    no closed cell moves; its cost is that of its corners not yet suppressed.
+    """
+    pos = np.unravel_index(t, shape)
+    dims = [d for d in range(len(shape)) if shape[d] > 1]
+    if not dims:
+        return None
+    options = [np.array([lab for lab in range(shape[d]) if lab != pos[d]]) for d in dims]
+    signs = [
+        np.where((opt != 0) & (pos[d] != 0), -1, 1) for d, opt in zip(dims, options, strict=True)
+    ]
+    grids = np.meshgrid(*options, indexing="ij")
+    sgrids = np.meshgrid(*signs, indexing="ij")
+    values = rep.values
+    blocked = rep.closed
+    cost = np.where(rep.suppressed, 0.0, rep.cost)
+    ok = np.ones(grids[0].shape, dtype=bool)
+    total = np.zeros(grids[0].shape)
+    corners = []
+    for subset in itertools.product((0, 1), repeat=len(dims)):
+        if not any(subset):
+            continue
+        idx = list(pos)
+        sign = np.ones(grids[0].shape, dtype=np.int64)
+        for k, d in enumerate(dims):
+            if subset[k]:
+                idx[d] = grids[k]
+                sign = sign * sgrids[k]
+        flat = np.ravel_multi_index(tuple(np.broadcast_to(i, grids[0].shape) for i in idx), shape)
+        v = values[flat]
+        ok &= ~blocked[flat]
+        ok &= np.where(sign < 0, v >= up, v >= down)
+        total += cost[flat]
+        corners.append((flat, np.broadcast_to(sign, grids[0].shape)))
+    if not ok.any():
+        return None
+    total = np.where(ok, total, np.inf)
+    best = int(np.argmin(total))  # first minimum in C order: deterministic
+    cells = np.array([t, *(flat.ravel()[best] for flat, _ in corners)])
+    sign = np.array([1, *(sg.ravel()[best] for _, sg in corners)])
+    return float(total.ravel()[best]), cells, sign
+
+
+def _observe_cube(rep: _Repair, hc, move: float) -> None:
+    x = rep.values.copy()
+    x[hc[1]] += move * hc[2]
+    rep.observe(x)
+
+
+def _protect_targets(
+    rep: _Repair, targets, lo_req, hi_req, *, exact: bool, cube: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Protect each target (local indices) in turn; return the local cells newly suppressed.
+
+    For each direction: skip if some feasible table already seen moves the target far
+    enough, else ask the attacker's LP; if that falls short, add complements: with ``cube``
+    (the subtable's shape) the cheapest hypercube when it needs no margin, else the repair
+    LP (or integer program when ``exact``).
+    """
     added: list[int] = []
     values = rep.values
     for t, lo_t, hi_t in zip(targets, lo_req, hi_req, strict=True):
-        y_up = None
-        for up, amount in ((True, hi_t), (False, lo_t)):
+        t = int(t)
+        for up, amount in ((True, float(hi_t)), (False, float(lo_t))):
             if amount <= 0:
                 continue
-            if not up and y_up is not None:
-                # The reverse of the upward perturbation, scaled, may already go down.
-                back = -y_up * (amount / hi_t)
-                if np.all(values + back >= -TOL) and np.all(rep.suppressed[np.abs(back) > TOL]):
-                    continue
-            found = rep.solve(int(t), float(amount), up)
+            goal = values[t] + amount if up else values[t] - amount
+            if (rep.seen_max[t] >= goal - TOL) if up else (rep.seen_min[t] <= goal + TOL):
+                continue
+            hc = None
+            if cube is not None:
+                hc = _best_hypercube(rep, cube, t, amount if up else 0.0, 0.0 if up else amount)
+            if hc is not None and hc[0] == 0:  # a certificate made of suppressed cells
+                _observe_cube(rep, hc, amount if up else -amount)
+                continue
+            if rep.protected(t, amount, up):  # the attacker's LP
+                continue
+            if hc is not None and hc[0] < MARGIN_COST:
+                new = hc[1][~rep.suppressed[hc[1]]]
+                rep.suppress(new)
+                added.extend(int(j) for j in new)
+                _observe_cube(rep, hc, amount if up else -amount)
+                continue
+            found = rep.solve(t, amount, up)
             if found is None:
                 raise RuntimeError("secondary suppression found no protection (bug)")
             obj, y = found
             if obj > TOL and exact:
-                better = rep.exact(int(t), float(amount), up)
+                better = rep.exact(t, amount, up)
                 if better is not None and better[0] <= obj + TOL:
                     obj, y = better
             new = np.flatnonzero((np.abs(y) > TOL) & ~rep.suppressed)
             if new.size:
                 rep.suppress(new)
                 added.extend(int(j) for j in new)
-            if up:
-                y_up = y
+            rep.observe(values + y)
     return np.asarray(sorted(set(added)), dtype=np.int64)
 
 
@@ -434,16 +561,14 @@ def _drop_redundant(rep, status, targets, lower, upper, cost, budget: int = 2000
     for j in order:
         if solves > budget:
             break
-        rep.suppressed[j] = False
-        rep.model.set_cost([j, j + rep.k], cost[j])
+        rep.publish(int(j))
         ok = True
         for t in targets:
             for up, amount in ((True, upper[t]), (False, lower[t])):
                 if amount <= 0:
                     continue
                 solves += 1
-                found = rep.solve(int(t), float(amount), up)
-                if found is None or found[0] > TOL:
+                if not rep.protected(int(t), float(amount), up):
                     ok = False
                     break
             if not ok:
@@ -451,8 +576,7 @@ def _drop_redundant(rep, status, targets, lower, upper, cost, budget: int = 2000
         if ok:
             status[j] = PUBLISHED
         else:
-            rep.suppressed[j] = True
-            rep.model.set_cost([j, j + rep.k], 0.0)
+            rep.suppress(np.array([j]))
 
 
 def _repair_failures(table, status, lower, upper, cost, failures, engine) -> None:
@@ -473,8 +597,8 @@ def _local_dimension(dim: Dimension, parent: int, kids: tuple[int, ...]) -> Dime
     return Dimension(dim.name, labels, (-1, *([0] * len(kids))), (0, *([1] * len(kids))))
 
 
-def subtables(table: Table) -> list[tuple[tuple[int, ...], np.ndarray, sp.csr_matrix]]:
-    """HiTaS subtables, top-down: (group ids, global cell indices, local relations)."""
+def subtables(table: Table) -> list[tuple]:
+    """HiTaS subtables, top-down: (group ids, global cell indices, local relations, shape)."""
     per_dim = []
     for dim in table.dims:
         groups = dim.groups() or [(0, ())]
@@ -496,15 +620,17 @@ def subtables(table: Table) -> list[tuple[tuple[int, ...], np.ndarray, sp.csr_ma
             local_dims.append(_local_dimension(table.dims[d], parent, kids))
             label_lists.append([parent, *kids])
         cells = cell_ids[np.ix_(*label_lists)].ravel()
-        out.append((combo, cells, relation_matrix(local_dims)))
+        shape = tuple(len(labels) for labels in label_lists)
+        out.append((combo, cells, relation_matrix(local_dims), shape))
     return out
 
 
 def _protect_decomposed(table, status, width, lower, upper, cost, engine, stats) -> None:
     subs = subtables(table)
-    position = {combo: i for i, (combo, _, _) in enumerate(subs)}
+    position = {sub[0]: i for i, sub in enumerate(subs)}
     membership = np.zeros(table.n_cells, dtype=np.int32)
-    for _, cells, _ in subs:
+    for sub in subs:
+        cells = sub[1]
         membership[cells] += 1
     shared = membership > 1
     processed_in = np.zeros(table.n_cells, dtype=np.int32)  # processed subtables per cell
@@ -528,7 +654,7 @@ def _protect_decomposed(table, status, width, lower, upper, cost, engine, stats)
         return [position[c] for c in itertools.product(*options)]
 
     def process(i: int) -> set[int]:
-        _, cells, rel = subs[i]
+        _, cells, rel, _ = subs[i]
         values = table.counts[cells]
         suppressed = status[cells] != PUBLISHED
         others = processed_in[cells] - (1 if done[i] else 0)
@@ -545,7 +671,8 @@ def _protect_decomposed(table, status, width, lower, upper, cost, engine, stats)
             )
             lo[carried], hi[carried] = c_lo, c_hi
         rep = _Repair(rel, values, cost[cells], suppressed, closed, engine)
-        added = _protect_targets(rep, tgt, lo, hi, exact=False)
+        shape = tuple(int(n) for n in subs[i][3])
+        added = _protect_targets(rep, tgt, lo, hi, exact=False, cube=shape)
         dirty: set[int] = set()
         if added.size:
             g = cells[added]
