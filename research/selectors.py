@@ -87,8 +87,8 @@ def portal_counts(release: Release, variable_name: str, threshold: int) -> dict:
     rows = [
         {
             "label": label,
-            "persons": by_unit["persons"].get(label),
-            "cases": by_unit["cases"].get(label),
+            "persons": by_unit["persons"].get(label, 0),  # absent: nobody
+            "cases": by_unit["cases"].get(label, 0),
             "subtotal": label in subtotals,
         }
         for label in dimension["labels"][1:]
