@@ -15,7 +15,7 @@ import numpy as np
 
 from casework.models import Person
 from dedupe.engine import linkage
-from dedupe.models import MatchKey, PersonCluster
+from dedupe.models import MatchCandidate, MatchKey, PersonCluster
 from dedupe.services import (
     MATCH_FIELDS,
     MAX_CANDIDATES,
@@ -40,16 +40,21 @@ def _chunks(values: list, size: int = IN_CHUNK):
         yield values[start : start + size]
 
 
-def match_people(people: list[Person], updated: set[int] = frozenset()) -> dict[int, int]:
+def match_people(
+    people: list[Person], updated: set[int] = frozenset(), records: dict | None = None
+) -> dict[int, int]:
     """Index the people and queue their likely matches; return {person id: pairs queued}.
 
     `updated` names people whose identifiers changed: their old keys are replaced. When
-    two of the people match each other, the pair is counted on the later one.
+    two of the people match each other, the pair is counted on the later one. `records`
+    keeps the matching fields of people already read (decrypted) by earlier chunks of
+    the same import: the same candidates come up again and again.
     """
+    records = {} if records is None else records
     if not people:
         return {}
-    records = [record_of(p) for p in people]
-    new = linkage.build_table(records)
+    new_records = [record_of(p) for p in people]
+    new = linkage.build_table(new_records)
     digests = [sorted(set(key_digests(new, i))) for i in range(len(people))]
     if updated:
         MatchKey.objects.filter(person_id__in=list(updated)).delete()
@@ -83,13 +88,17 @@ def match_people(people: list[Person], updated: set[int] = frozenset()) -> dict[
         )
         chosen.append(ranked[:MAX_CANDIDATES])
     candidate_ids = sorted({pid for ids in chosen for pid in ids})
+    for record in new_records:  # later chunks compare with them too
+        records[record["id"]] = record
     if not candidate_ids:
         return {p.pk: 0 for p in people}
-    others = []
-    for block in _chunks(candidate_ids):
-        others += list(Person.objects.filter(pk__in=block).only(*MATCH_FIELDS))
-    row_of = {p.pk: j for j, p in enumerate(others)}
-    existing = linkage.build_table([record_of(p) for p in others])
+    unread = [pid for pid in candidate_ids if pid not in records]
+    for block in _chunks(unread):
+        for person in Person.objects.filter(pk__in=block).only(*MATCH_FIELDS):
+            records[person.pk] = record_of(person)
+    others = [records[pid] for pid in candidate_ids if pid in records]
+    row_of = {record["id"]: j for j, record in enumerate(others)}
+    existing = linkage.build_table(others)
     pairs = np.array(
         [(i, row_of[pid]) for i, ids in enumerate(chosen) for pid in ids if pid in row_of],
         dtype=np.int64,
@@ -103,10 +112,23 @@ def match_people(people: list[Person], updated: set[int] = frozenset()) -> dict[
     queued = Counter()
     for index in np.flatnonzero(probability >= REVIEW_THRESHOLD):
         a = people[int(pairs[index, 0])].pk
-        b = others[int(pairs[index, 1])].pk
+        b = others[int(pairs[index, 1])]["id"]
         if (min(a, b), max(a, b)) in decided:
             continue
         scored.append((a, b, float(probability[index]), _explanation(levels, parts, index)))
         queued[a] += 1
-    _store_candidates(scored)
+    # A pair with a newly created person cannot have been stored before: one INSERT for
+    # all of them; pairs of people whose identifiers changed are refreshed one by one.
+    fresh = [item for item in scored if item[0] not in updated]
+    MatchCandidate.objects.bulk_create(
+        [
+            MatchCandidate(
+                person_a_id=min(a, b), person_b_id=max(a, b), probability=p, explanation=e
+            )
+            for a, b, p, e in fresh
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    _store_candidates([item for item in scored if item[0] in updated])
     return {p.pk: queued[p.pk] for p in people}

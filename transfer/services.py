@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -23,11 +24,19 @@ from assistance.models import FollowUpVisit, ReintegrationPlan, ServiceRecord
 from casework import blind_index
 from casework.access import Perm, missions_with
 from casework.audit import Action, audit_record
-from casework.models import Case, CaseEvent, CaseStatus, Mission, Person, User
+from casework.models import (
+    AuditEvent,
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    CaseStatus,
+    Mission,
+    Person,
+    User,
+)
 from casework.services import (
     PERSON_FIELDS,
     PersonData,
-    _next_case_number,
     _validate_case_dates,
     _validate_missions,
 )
@@ -156,12 +165,56 @@ def _apply_person(person: Person, data: PersonData) -> list[str]:
     person.name_index = blind_index.name_index(person.given_names, person.family_names)
     person.family_name_index = blind_index.family_name_index(person.family_names)
     person.date_of_birth_index = blind_index.date_of_birth_index(person.date_of_birth)
-    person.full_clean(exclude=["registered_by"], validate_constraints=False)
+    person.full_clean(exclude=PERSON_TRUSTED, validate_constraints=False)
     return changed
 
 
 def _event(actor, case, mission, kind, note="", **extra) -> None:
     CaseEvent.objects.create(case=case, actor=actor, mission=mission, kind=kind, note=note, **extra)
+
+
+def _screening_version(
+    actor: User, mission: Mission, case: Case, parsed: ParsedRow, latest=None
+) -> ScreeningVersion:
+    """The (unsaved) version holding the row's screening answers."""
+    answers = parsed.screening
+    assessment = assess(answers.merged_values(), answers.states())
+    determination = answers.coded["determination"]
+    confirmed = determination in ("victim", "not_victim") and parsed.status in DECIDED_STATUSES
+    return ScreeningVersion(
+        case=case,
+        number=(latest.number + 1) if latest else 1,
+        mission=mission,
+        coded=answers.coded,
+        missing=answers.missing,
+        private=json.dumps(answers.private, ensure_ascii=False),
+        elements=assessment.as_dict(),
+        suggestion=assessment.suggestion,
+        determination=determination,
+        status="confirmed" if confirmed else "submitted",
+        reviewed_by=actor if confirmed else None,
+        reviewed_at=timezone.now() if confirmed else None,
+        review_comment=_("Imported from the mission's earlier records.") if confirmed else "",
+        interviewer=actor,
+        supersedes=latest,
+        correction_reason=_("Imported again.") if latest else "",
+    )
+
+
+def _screening_audit(actor: User, mission: Mission, version: ScreeningVersion) -> AuditEvent:
+    return AuditEvent(
+        action=Action.SCREENING_SUBMITTED,
+        actor=actor,
+        case=version.case,
+        mission=mission,
+        object_type="ScreeningVersion",
+        object_id=str(version.pk),
+        detail={
+            "version": version.number,
+            "determination": version.determination,
+            "imported": True,
+        },
+    )
 
 
 def _write_screening(
@@ -181,37 +234,24 @@ def _write_screening(
     if latest is not None and latest.status in ("submitted", "confirmed"):
         latest.status = ScreeningVersion.Status.SUPERSEDED
         latest.save(update_fields=["status"])
-    assessment = assess(answers.merged_values(), answers.states())
-    determination = answers.coded["determination"]
-    confirmed = determination in ("victim", "not_victim") and parsed.status in DECIDED_STATUSES
-    version = ScreeningVersion.objects.create(
-        case=case,
-        number=(latest.number + 1) if latest else 1,
-        mission=mission,
-        coded=answers.coded,
-        missing=answers.missing,
-        private=json.dumps(answers.private, ensure_ascii=False),
-        elements=assessment.as_dict(),
-        suggestion=assessment.suggestion,
-        determination=determination,
-        status="confirmed" if confirmed else "submitted",
-        reviewed_by=actor if confirmed else None,
-        reviewed_at=timezone.now() if confirmed else None,
-        review_comment=_("Imported from the mission's earlier records.") if confirmed else "",
-        interviewer=actor,
-        supersedes=latest,
-        correction_reason=_("Imported again.") if latest else "",
-    )
+    version = _screening_version(actor, mission, case, parsed, latest)
+    version.save()
     _event(actor, case, mission, CaseEvent.Kind.SCREENING_SUBMITTED, _("Imported."))
-    audit_record(
-        action=Action.SCREENING_SUBMITTED,
-        actor=actor,
-        case=case,
-        mission=mission,
-        obj=version,
-        detail={"version": version.number, "determination": determination, "imported": True},
-    )
+    _screening_audit(actor, mission, version).save()
     return True
+
+
+def _service(actor: User, mission: Mission, case: Case, item) -> ServiceRecord:
+    return ServiceRecord(
+        case=case,
+        service_type=item.service_type,
+        provider_mission=None if item.partner_name else mission,
+        partner_name=item.partner_name,
+        start_date=item.start_date,
+        end_date=item.end_date,
+        status=item.status,
+        recorded_by=actor,
+    )
 
 
 def _write_services(actor: User, mission: Mission, case: Case, parsed: ParsedRow, new: bool) -> int:
@@ -231,21 +271,12 @@ def _write_services(actor: User, mission: Mission, case: Case, parsed: ParsedRow
                 continue
             service.status, service.end_date = item.status, item.end_date
             service.version += 1
-            service.full_clean(exclude=["case", "recorded_by", "provider_mission"])
+            service.full_clean(exclude=SERVICE_TRUSTED, validate_constraints=False)
             service.save(update_fields=["status", "end_date", "version", "updated_at"])
             kind, action = CaseEvent.Kind.SERVICE_UPDATED, Action.SERVICE_UPDATED
         else:
-            service = ServiceRecord(
-                case=case,
-                service_type=item.service_type,
-                provider_mission=None if item.partner_name else mission,
-                partner_name=item.partner_name,
-                start_date=item.start_date,
-                end_date=item.end_date,
-                status=item.status,
-                recorded_by=actor,
-            )
-            service.full_clean(exclude=["case", "recorded_by", "provider_mission"])
+            service = _service(actor, mission, case, item)
+            service.full_clean(exclude=SERVICE_TRUSTED, validate_constraints=False)
             service.save()
             existing[key] = service
             kind, action = CaseEvent.Kind.SERVICE_RECORDED, Action.SERVICE_RECORDED
@@ -320,6 +351,25 @@ def _write_follow_ups(
     return written
 
 
+# Set by the import itself (the missions are looked up among the active ones): checking
+# them again would cost a query per foreign key and row. Uniqueness and the check
+# constraints are the database's (a refusal rolls the row's savepoint back).
+# Coded fields, checked already by the row's parser (validating the country codes again
+# would normalise the 250 choices on every row).
+PERSON_TRUSTED = ["registered_by", "sex", "citizenship", "document_type", "preferred_language"]
+SERVICE_TRUSTED = ["case", "recorded_by", "provider_mission", "service_type", "status"]
+CASE_TRUSTED = [
+    "country_of_exploitation",
+    "status",
+    "closure_reason",
+    "person",
+    "created_by",
+    "case_number",
+    "registering_mission",
+    "destination_mission",
+    "source_mission",
+    "merged_into",
+]
 CASE_FIELDS = (
     "destination_mission",
     "source_mission",
@@ -366,18 +416,14 @@ def _write_row(actor: User, mission: Mission, parsed: ParsedRow) -> RowResult:
         person.save()
         result.person = person
         case = Case(
-            case_number=_next_case_number(mission, parsed.registered_on.year),
+            case_number=_allocate_numbers(mission, parsed.registered_on.year, 1)[0],
             person=person,
             registering_mission=mission,
             legacy_reference=parsed.reference,
             created_by=actor,
             **_case_values(parsed),
         )
-        case.full_clean(
-            exclude=["person", "created_by", "case_number"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
+        case.full_clean(exclude=CASE_TRUSTED, validate_unique=False, validate_constraints=False)
         case.save()
         _event(actor, case, mission, CaseEvent.Kind.REGISTERED, to_status=case.status)
         audit_record(
@@ -402,11 +448,7 @@ def _write_row(actor: User, mission: Mission, parsed: ParsedRow) -> RowResult:
                 changed.append(name)
         if any(not name.startswith("person.") for name in changed):
             case.version += 1
-            case.full_clean(
-                exclude=["person", "created_by", "case_number"],
-                validate_unique=False,
-                validate_constraints=False,
-            )
+            case.full_clean(exclude=CASE_TRUSTED, validate_unique=False, validate_constraints=False)
             case.save(update_fields=[*CASE_FIELDS, "version", "updated_at"])
         if changed:
             _event(actor, case, mission, CaseEvent.Kind.UPDATED, _("Imported."))
@@ -469,38 +511,51 @@ def import_table(
     )
     parser = RowParser(mission, day_first=day_first)
     seen: dict[str, tuple[int, dict]] = {}
+    done = 0
+    records: dict = {}  # matching fields of the people read so far, shared by the chunks
     with transaction.atomic():
-        pending: list[RowResult] = []
-        for index, (number, values) in enumerate(table.rows, start=1):
-            result = _import_row(actor, mission, parser, seen, number, values)
-            report.rows.append(result)
-            if result.person is not None:
-                pending.append(result)
-            if len(pending) >= MATCH_CHUNK or index == len(table.rows):
-                _match(pending)
-                pending = []
+        for start in range(0, len(table.rows), CHUNK):
+            chunk = table.rows[start : start + CHUNK]
+            results = _import_chunk(actor, mission, parser, seen, chunk)
+            report.rows += results
+            _match([r for r in results if r.person is not None], records)
+            done += len(chunk)
             if progress:
-                progress(index, len(table.rows))
+                progress(done, len(table.rows))
         if dry_run or (all_or_nothing and report.count(ERROR)):
             report.rolled_back = not dry_run
             transaction.set_rollback(True)
     return report
 
 
-MATCH_CHUNK = 500  # rows whose people are matched together
+CHUNK = 500  # rows prepared, created in bulk and matched together
 
 
-def _match(results: list[RowResult]) -> None:
+def _allocate_numbers(mission: Mission, year: int, count: int) -> list[str]:
+    """Take `count` consecutive case numbers of the mission and year (as case_register does)."""
+    sequence, _created = CaseNumberSequence.objects.select_for_update().get_or_create(
+        mission=mission, year=year
+    )
+    CaseNumberSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + count)
+    sequence.refresh_from_db(fields=["last_value"])
+    first = sequence.last_value - count + 1
+    return [f"{mission.code}-{year}-{n:06d}" for n in range(first, sequence.last_value + 1)]
+
+
+def _match(results: list[RowResult], records: dict) -> None:
     """Run deduplication for the people of these rows; note each row's likely duplicates."""
+    if not results:
+        return
     people = [r.person for r in results]
     updated = {r.person.pk for r in results if r.outcome != CREATED}
-    queued = match_people(people, updated)
+    queued = match_people(people, updated, records)
     for result in results:
         result.duplicates = queued.get(result.person.pk, 0)
         result.person = None
 
 
-def _import_row(actor, mission, parser, seen, number, values) -> RowResult:
+def _prepare(parser, seen, number, values) -> RowResult | ParsedRow:
+    """The parsed row, or its result when it goes no further (invalid, repeated)."""
     try:
         parsed = parser.parse(values)
     except RowErrors as invalid:
@@ -529,6 +584,164 @@ def _import_row(actor, mission, parser, seen, number, values) -> RowResult:
             ],
         )
     seen[parsed.reference] = (number, values)
+    return parsed
+
+
+def _import_chunk(actor, mission, parser, seen, chunk) -> list[RowResult]:
+    """Import a chunk of rows: new cases in bulk, the others (and any bulk refusal) by row."""
+    results: dict[int, RowResult] = {}
+    prepared = []
+    for number, values in chunk:
+        outcome = _prepare(parser, seen, number, values)
+        if isinstance(outcome, RowResult):
+            results[number] = outcome
+        else:
+            prepared.append((number, values, outcome))
+    known = set(
+        Case.objects.filter(
+            registering_mission=mission,
+            legacy_reference__in=[p.reference for _n, _v, p in prepared],
+        ).values_list("legacy_reference", flat=True)
+    )
+    bulk = [
+        item for item in prepared if item[2].reference not in known and item[2].return_date is None
+    ]
+    one_by_one = [item for item in prepared if item not in bulk]
+    if bulk:
+        created, refused = _create_many(actor, mission, bulk)
+        results.update(created)
+        one_by_one += refused
+    for number, values, parsed in sorted(one_by_one, key=lambda item: item[0]):
+        results[number] = _write_one(actor, mission, number, values, parsed)
+    return [results[number] for number, _values in chunk]
+
+
+def _create_many(actor, mission, items) -> tuple[dict[int, RowResult], list]:
+    """Create new cases in bulk, in one savepoint; return them and the rows left to do one by one.
+
+    The same objects, events and audit rows as `_write_row`, a few INSERTs per chunk rather
+    than a dozen queries per row. A row that fails a check here, or any refusal by the
+    database (the whole savepoint is then rolled back), is handed back for `_write_one`,
+    which finds and reports the row at fault.
+    """
+    ready, refused = [], []
+    for number, values, parsed in items:
+        try:
+            _validate_case_dates(parsed.identified_on, parsed.registered_on)
+            _validate_missions(parsed.destination_mission, parsed.source_mission)
+            person = Person(registered_by=mission)
+            _apply_person(person, parsed.person)
+            case = Case(
+                person=person,
+                registering_mission=mission,
+                legacy_reference=parsed.reference,
+                created_by=actor,
+                **_case_values(parsed),
+            )
+            case.full_clean(exclude=CASE_TRUSTED, validate_unique=False, validate_constraints=False)
+            services = [_service(actor, mission, case, item) for item in parsed.services]
+            for service in services:
+                service.full_clean(exclude=SERVICE_TRUSTED, validate_constraints=False)
+        except ValidationError:
+            refused.append((number, values, parsed))
+            continue
+        ready.append((number, parsed, person, case, services))
+    if not ready:
+        return {}, refused
+    try:
+        with transaction.atomic():
+            Person.objects.bulk_create([person for _n, _p, person, _c, _s in ready])
+            by_year: dict[int, list[Case]] = {}
+            for _n, _p, _person, case, _s in ready:
+                by_year.setdefault(case.registered_on.year, []).append(case)
+            for year, cases in by_year.items():
+                for case, number in zip(
+                    cases, _allocate_numbers(mission, year, len(cases)), strict=True
+                ):
+                    case.case_number = number
+            for _n, _p, person, case, _s in ready:
+                case.person = person
+            Case.objects.bulk_create([case for _n, _p, _person, case, _s in ready])
+            events, audits, versions, services = [], [], [], []
+            for _n, parsed, _person, case, case_services in ready:
+                events.append(
+                    CaseEvent(
+                        case=case,
+                        actor=actor,
+                        mission=mission,
+                        kind=CaseEvent.Kind.REGISTERED,
+                        to_status=case.status,
+                    )
+                )
+                audits.append(_audit(Action.CASE_REGISTERED, actor, mission, case, case))
+                if parsed.screening is not None:
+                    versions.append(_screening_version(actor, mission, case, parsed))
+                for service in case_services:
+                    service.case = case
+                    services.append(service)
+            ScreeningVersion.objects.bulk_create(versions)
+            ServiceRecord.objects.bulk_create(services)
+            for version in versions:
+                events.append(
+                    CaseEvent(
+                        case=version.case,
+                        actor=actor,
+                        mission=mission,
+                        kind=CaseEvent.Kind.SCREENING_SUBMITTED,
+                        note=_("Imported."),
+                    )
+                )
+                audits.append(_screening_audit(actor, mission, version))
+            for service in services:
+                events.append(
+                    CaseEvent(
+                        case=service.case,
+                        actor=actor,
+                        mission=mission,
+                        kind=CaseEvent.Kind.SERVICE_RECORDED,
+                        note=service.get_service_type_display(),
+                    )
+                )
+                audits.append(
+                    _audit(
+                        Action.SERVICE_RECORDED,
+                        actor,
+                        mission,
+                        service.case,
+                        service,
+                        {"type": service.service_type, "imported": True},
+                    )
+                )
+            CaseEvent.objects.bulk_create(events)
+            AuditEvent.objects.bulk_create(audits)
+    except IntegrityError:
+        return {}, list(items)
+    created = {}
+    for number, parsed, person, _case, case_services in ready:
+        changes = (["screening"] if parsed.screening is not None else []) + (
+            ["services"] if case_services else []
+        )
+        created[number] = RowResult(
+            row=number, reference=parsed.reference, outcome=CREATED, changes=changes, person=person
+        )
+    return created, refused
+
+
+def _audit(action, actor, mission, case, obj, detail=None) -> AuditEvent:
+    """An audit row as `audit_record` writes it, to be saved in bulk."""
+    return AuditEvent(
+        action=action,
+        actor=actor,
+        case=case,
+        mission=mission,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        detail=detail or {"imported": True},
+    )
+
+
+def _write_one(actor, mission, number, values, parsed) -> RowResult:
+    """Write one row in a savepoint of its own; a refusal becomes the row's errors."""
     try:
         with transaction.atomic():
             result = _write_row(actor, mission, parsed)

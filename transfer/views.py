@@ -53,7 +53,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, missions=missions)
     export_form = None
     if has_perm(request.user, Perm.EXPORT_TEMPLATE):
-        export_form = ExportForm(missions=missions_with(request.user, Perm.EXPORT_TEMPLATE))
+        export_form = ExportForm(
+            missions=missions_with(request.user, Perm.EXPORT_TEMPLATE), auto_id="export_%s"
+        )
     context = {"form": form, "export_form": export_form}
     if request.method == "POST":
         mission = _mission(request.user, Perm.IMPORT_CASES, request.POST.get("mission"))
