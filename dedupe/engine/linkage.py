@@ -727,24 +727,36 @@ def name_frequencies(t: Table) -> dict[str, dict[str, float]]:
     """
     frequencies = {}
     for name in ("given", "family"):
-        values = getattr(t, name)
-        keys = np.char.add(np.char.add(t.citizenship.astype(str), "|"), values.astype(str))
-        found = {}
-        for group_values, prefix in ((values.astype(str), "|"), (keys, "")):
-            unique, counts = np.unique(group_values, return_counts=True)
-            if prefix:  # overall frequencies, keyed "|name"
-                total = counts.sum()
-                found.update({f"|{v}": c / total for v, c in zip(unique, counts, strict=True)})
-            else:
-                country_totals: dict[str, int] = defaultdict(int)
-                for key, count in zip(unique, counts, strict=True):
-                    country_totals[key.split("|", 1)[0]] += int(count)
-                for key, count in zip(unique, counts, strict=True):
-                    country = key.split("|", 1)[0]
-                    if country:
-                        found[key] = count / country_totals[country]
-        frequencies[name] = found
+        frequencies[name] = _frequencies(getattr(t, name), t.citizenship)
+        if PHONETIC_TF:  # the same for the names' phonetic codes, keyed "~country|code"
+            codes = _column(t, "given_joined_phonetic" if name == "given" else "family_phonetic")
+            found = _frequencies(codes, t.citizenship)
+            frequencies[name].update({f"~{key}": value for key, value in found.items()})
     return frequencies
+
+
+# A name's frequency is also that of its phonetic code, the commoner kept: a rare
+# transliteration of a common name ("Malee" for "Mali") is not a rare name.
+PHONETIC_TF = True
+
+
+def _frequencies(values: np.ndarray, citizenship: np.ndarray) -> dict[str, float]:
+    """Share of each value overall ("|value") and within each citizenship ("XX|value")."""
+    values = values.astype(str)
+    keys = np.char.add(np.char.add(citizenship.astype(str), "|"), values)
+    found = {}
+    unique, counts = np.unique(values, return_counts=True)
+    total = counts.sum()
+    found.update({f"|{v}": c / total for v, c in zip(unique, counts, strict=True)})
+    unique, counts = np.unique(keys, return_counts=True)
+    country_totals: dict[str, int] = defaultdict(int)
+    for key, count in zip(unique, counts, strict=True):
+        country_totals[key.split("|", 1)[0]] += int(count)
+    for key, count in zip(unique, counts, strict=True):
+        country = key.split("|", 1)[0]
+        if country:
+            found[key] = count / country_totals[country]
+    return found
 
 
 def _record_tf(t: Table, name: str, frequency: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -777,20 +789,27 @@ def _tf_either_field(t: Table, name: str, model: Model) -> tuple[np.ndarray, np.
     key = ("either", name, id(model.name_frequency))
     if key not in cache:
         found = []
-        for kind in ("given", "family"):
+        codes = _column(t, "given_joined_phonetic" if name == "given" else "family_phonetic")
+        lookups = [(kind, getattr(t, name), "") for kind in ("given", "family")]
+        if PHONETIC_TF:
+            lookups += [(kind, codes, "~") for kind in ("given", "family")]
+        for kind, values, mark in lookups:
             frequency = model.name_frequency.get(kind) or {}
-            values, citizenship = getattr(t, name), t.citizenship
+            citizenship = t.citizenship
             in_country = np.array(
                 [
-                    frequency.get(f"{c}|{v}", np.nan) if c else np.nan
+                    frequency.get(f"{mark}{c}|{v}", np.nan) if c and v else np.nan
                     for c, v in zip(citizenship, values, strict=True)
                 ],
                 dtype=float,
             )
-            overall = np.array([frequency.get(f"|{v}", np.nan) for v in values], dtype=float)
+            overall = np.array(
+                [frequency.get(f"{mark}|{v}", np.nan) if v else np.nan for v in values],
+                dtype=float,
+            )
             found.append((in_country, overall))
-        in_country = np.fmax(found[0][0], found[1][0])
-        overall = np.fmax(found[0][1], found[1][1])
+        in_country = np.fmax.reduce([f[0] for f in found])
+        overall = np.fmax.reduce([f[1] for f in found])
         # A name never seen: as rare as the rarest seen (not 1 / the size of this table,
         # which for one new registration would make every name look universal).
         rarest = model.__dict__.get("_rarest")
