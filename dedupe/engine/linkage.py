@@ -883,9 +883,6 @@ def weights(
     return total, parts
 
 
-CLOSE_TF = True
-
-
 def _name_tf(model: Model, name: str, values, part, t: Table, other: Table, pairs) -> None:
     """Term frequency: agreeing on a rare name says more than agreeing on a common one.
 
@@ -907,8 +904,7 @@ def _pair_u(model: Model, name: str, values, t: Table, other: Table, pairs) -> n
     """Per pair, the chance rate of its name level adjusted for the names' frequency
     (see _name_tf); NaN where not adjusted (different, missing, no frequencies)."""
     found = np.full(len(values), np.nan)
-    close = range(0, 4) if CLOSE_TF else range(0, 1)
-    chosen = (values >= 0) & (values <= close[-1])
+    chosen = (values >= 0) & (values <= 3)  # exact, very close, close, sounds alike
     if not chosen.any() or not model.name_frequency.get(name):
         return found
     rows = pairs[chosen]
