@@ -69,11 +69,10 @@ class LPModel:
         if engine == "highs":
             h = _hcore._Highs()
             h.setOptionValue("output_flag", False)
-            if primal:
-                # Only the objective changes between solves: the last basis stays primal
-                # feasible, so primal simplex needs a few iterations where dual needs many.
-                h.setOptionValue("presolve", "off")
-                h.setOptionValue("simplex_strategy", 4)
+            # With ``primal``, after the first solve only the objective changes between
+            # solves: the last basis stays primal feasible, so primal simplex needs a few
+            # iterations where dual simplex needs many. The first solve uses the defaults.
+            self._primal_pending = primal
             lp = _hcore.HighsLp()
             lp.num_col_ = self.n
             lp.num_row_ = self.m
@@ -120,6 +119,10 @@ class LPModel:
         if self.engine == "highs":
             h = self._h
             h.run()
+            if self._primal_pending:
+                h.setOptionValue("presolve", "off")
+                h.setOptionValue("simplex_strategy", 4)
+                self._primal_pending = False
             status = h.getModelStatus()
             if status == _hcore.HighsModelStatus.kOptimal:
                 x = np.asarray(h.getSolution().col_value)
@@ -380,6 +383,7 @@ def audit(
                 rhs[rows],
                 lb_all[supp[cols]],
                 ub_all[supp[cols]],
+                counts[supp[cols]],
                 engine=engine,
                 integer=integer,
             )
@@ -408,23 +412,84 @@ def audit(
     )
 
 
-def _component_bounds(sub, rhs, lb, ub, *, engine: str, integer: bool):
-    """Min and max of every column of one component's system ``sub @ x = rhs, x >= 0``."""
+LOCAL_FROM = 300  # components with more cells try local LPs first
+LOCAL_CAP = 400  # cells of a local neighbourhood
+BATCH_UPTO = 10**9  # components up to this size start with batches of whole-component LPs
+
+
+def _neighbourhood(csr, csc, j: int, cap: int) -> np.ndarray:
+    """Cells reached from j through at most three shared relations (capped, deterministic)."""
+    members = np.array([j])
+    frontier = members
+    for _ in range(3):
+        rows = np.unique(
+            csc.indices[
+                np.concatenate([np.arange(csc.indptr[c], csc.indptr[c + 1]) for c in frontier])
+            ]
+        )
+        cols = np.unique(
+            csr.indices[np.concatenate([np.arange(csr.indptr[r], csr.indptr[r + 1]) for r in rows])]
+        )
+        new = np.setdiff1d(cols, members)
+        if not new.size:
+            break
+        if members.size + new.size > cap:
+            members = np.union1d(members, new[: max(0, cap - members.size)])
+            break
+        members = np.union1d(members, new)
+        frontier = new
+    return members
+
+
+def _independent(csr, csc, candidates: np.ndarray) -> np.ndarray:
+    """A set of candidate cells no two of which share a relation (greedy, in index order)."""
+    taken = np.zeros(csr.shape[1], dtype=bool)
+    blocked_rows = np.zeros(csr.shape[0], dtype=bool)
+    for c in candidates:
+        rows = csc.indices[csc.indptr[c] : csc.indptr[c + 1]]
+        if blocked_rows[rows].any():
+            continue
+        taken[c] = True
+        blocked_rows[rows] = True
+    return np.flatnonzero(taken)
+
+
+def _component_bounds(sub, rhs, lb, ub, x0=None, *, engine: str, integer: bool):
+    """Min and max of every column of one component's system ``sub @ x = rhs, x >= 0``.
+
+    ``lb``/``ub`` are outer bounds (propagated); a feasible table that reaches one proves
+    it exact. On big components, each cell first gets a local LP: the cells near it free,
+    the others fixed at the true table ``x0``; its solutions are feasible tables, so they
+    prove bounds without a solve on the whole component, which is the fallback.
+    """
     k = sub.shape[1]
     lo = np.full(k, np.nan)
     hi = np.full(k, np.nan)
     if integer:
         return (*_integer_bounds(sub, rhs), 2 * k)
-    model = LPModel(
-        sub, rhs, rhs, np.zeros(k), np.full(k, INF), np.zeros(k), engine=engine, primal=True
-    )
+    local_solves = 0
     seen_min = np.full(k, INF)
     seen_max = np.full(k, -INF)
+    proven_inf = np.zeros(k, dtype=bool)
+    known_lo = np.full(k, np.nan)  # proven by a local inner and outer LP that meet
+    known_hi = np.full(k, np.nan)
     solves = 0
     prev = None
+    model = None
 
-    def run(j, sign: float) -> float:
-        nonlocal prev, solves
+    def run(j, sign) -> float:
+        nonlocal prev, solves, model
+        if model is None:
+            model = LPModel(
+                sub,
+                rhs,
+                rhs,
+                np.zeros(k),
+                np.full(k, INF),
+                np.zeros(k),
+                engine=engine,
+                primal=True,
+            )
         if prev is not None:
             model.set_cost(prev, 0.0)
         model.set_cost(j, sign)
@@ -438,19 +503,115 @@ def _component_bounds(sub, rhs, lb, ub, *, engine: str, integer: bool):
             np.maximum(seen_max, x, out=seen_max)
         if status == "unbounded":
             return INF
-        return sign * obj
+        return float(np.sum(np.asarray(sign) * obj)) if np.ndim(sign) == 0 else obj
 
-    if k > 8:
-        # Two aggregate solves first: many cells reach a bound in one of them.
-        everyone = np.arange(k)
-        run(everyone, 1.0)
-        run(everyone, -1.0) if np.all(np.isfinite(ub)) else None
+    if x0 is not None:
+        x0 = np.asarray(x0, dtype=np.float64)
+        np.minimum(seen_min, x0, out=seen_min)
+        np.maximum(seen_max, x0, out=seen_max)
+    csr = sp.csr_matrix(sub)
+    csc = sp.csc_matrix(sub)
+    if 8 < k <= BATCH_UPTO:
+        # Batches: one LP pushes a whole set of cells that share no relation, each weighted
+        # by its outer bound; every cell that reaches its bound is proven. Repeat while
+        # batches prove enough.
+        for direction in (-1.0, 1.0):
+            for _ in range(200):
+                if direction < 0:
+                    open_ = np.flatnonzero(np.isfinite(ub) & (seen_max < ub - TOL))
+                else:
+                    open_ = np.flatnonzero(seen_min > lb + TOL)
+                if not open_.size:
+                    break
+                batch = _independent(csr, csc, open_)
+                if direction < 0:
+                    weights = -1.0 / (ub[batch] + 1.0)
+                else:
+                    weights = 1.0 / (seen_min[batch] + 1.0)
+                run(batch, weights)
+                if direction < 0:
+                    proven = np.sum(seen_max[batch] >= ub[batch] - TOL)
+                else:
+                    proven = np.sum(seen_min[batch] <= lb[batch] + TOL)
+                if proven < max(3, 0.05 * batch.size):
+                    break
+    if x0 is not None and k > LOCAL_FROM:
+        for j in range(k):
+            need_lo = seen_min[j] > lb[j] + TOL
+            need_hi = not (np.isfinite(ub[j]) and seen_max[j] >= ub[j] - TOL)
+            if not (need_lo or need_hi):
+                continue
+            cells = _neighbourhood(csr, csc, j, LOCAL_CAP)
+            rows = np.unique(
+                csc.indices[
+                    np.concatenate([np.arange(csc.indptr[c], csc.indptr[c + 1]) for c in cells])
+                ]
+            )
+            local = csr[rows][:, cells]
+            b = local @ x0[cells]
+            pos = int(np.searchsorted(cells, j))
+            m = LPModel(
+                local,
+                b,
+                b,
+                np.zeros(cells.size),
+                np.full(cells.size, INF),
+                np.zeros(cells.size),
+                engine=engine,
+                primal=True,
+            )
+            for sign, needed in ((1.0, need_lo), (-1.0, need_hi)):
+                if not needed:
+                    continue
+                m.set_cost(np.arange(cells.size), 0.0)
+                m.set_cost([pos], sign)
+                status, _, x = m.solve()
+                local_solves += 1
+                if status == "unbounded" and sign < 0:
+                    proven_inf[j] = True
+                if x is not None:
+                    seen_min[cells] = np.minimum(seen_min[cells], x)
+                    seen_max[cells] = np.maximum(seen_max[cells], x)
+                if proven_inf[j] or x is None:
+                    continue
+                inner = float(x[pos])
+                if (inner <= lb[j] + TOL) if sign > 0 else (inner >= ub[j] - TOL):
+                    continue
+                # Outer bound: the relations around j only, every cell they touch boxed by
+                # its propagated bounds. Inner and outer meeting make the bound exact.
+                ocols = np.unique(csr[rows].indices)
+                opos = int(np.searchsorted(ocols, j))
+                outer_m = csr[rows][:, ocols]
+                cost = np.zeros(ocols.size)
+                cost[opos] = sign
+                status, obj, _ = (
+                    _run_linprog(cost, outer_m, rhs[rows], rhs[rows], lb[ocols], ub[ocols])
+                    if engine == "linprog"
+                    else LPModel(
+                        outer_m, rhs[rows], rhs[rows], lb[ocols], ub[ocols], cost, engine=engine
+                    ).solve()
+                )
+                local_solves += 1
+                if status != "optimal":
+                    continue
+                outer = sign * obj
+                if sign > 0 and math.ceil(outer - TOL) == math.ceil(inner - TOL):
+                    known_lo[j] = math.ceil(inner - TOL)
+                elif sign < 0 and math.floor(outer + TOL) == math.floor(inner + TOL):
+                    known_hi[j] = math.floor(inner + TOL)
+    solves += local_solves
     for j in range(k):
         if seen_min[j] <= lb[j] + TOL:
             lo[j] = max(0.0, math.ceil(seen_min[j] - TOL))
+        elif np.isfinite(known_lo[j]):
+            lo[j] = known_lo[j]
         else:
             lo[j] = max(0.0, math.ceil(run(j, 1.0) - TOL))
-        if np.isfinite(ub[j]) and seen_max[j] >= ub[j] - TOL:
+        if proven_inf[j]:
+            hi[j] = INF
+        elif np.isfinite(known_hi[j]):
+            hi[j] = known_hi[j]
+        elif np.isfinite(ub[j]) and seen_max[j] >= ub[j] - TOL:
             hi[j] = math.floor(seen_max[j] + TOL)
         else:
             v = run(j, -1.0)
