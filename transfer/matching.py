@@ -9,7 +9,7 @@ import therefore does not call the per-person on-save hook (`register_on_person_
 whose only user is this very matching).
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 
@@ -41,14 +41,18 @@ def _chunks(values: list, size: int = IN_CHUNK):
 
 
 def match_people(
-    people: list[Person], updated: set[int] = frozenset(), records: dict | None = None
+    people: list[Person],
+    updated: set[int] = frozenset(),
+    records: dict | None = None,
+    holders: dict | None = None,
 ) -> dict[int, int]:
     """Index the people and queue their likely matches; return {person id: pairs queued}.
 
     `updated` names people whose identifiers changed: their old keys are replaced. When
     two of the people match each other, the pair is counted on the later one. `records`
     keeps the matching fields of people already read (decrypted) by earlier chunks of
-    the same import: the same candidates come up again and again.
+    the same import: the same candidates come up again and again; `holders` the people
+    holding each blocking key read so far (up to MAX_KEY_PEOPLE + 1 of them).
     """
     records = {} if records is None else records
     if not people:
@@ -66,13 +70,25 @@ def match_people(
     PersonCluster.objects.bulk_create(
         [PersonCluster(person=p, cluster=p.pk) for p in people], ignore_conflicts=True
     )
-    holders = defaultdict(list)
     wanted = sorted({d for ds in digests for d in ds})
-    for block in _chunks(wanted):
+    if holders is None:
+        holders = {}
+    # Keys seen in earlier chunks are not read again: this chunk's people are added to them.
+    for person, person_digests in zip(people, digests, strict=True):
+        for digest in person_digests:
+            ids = holders.get(digest)
+            if ids is not None and len(ids) <= MAX_KEY_PEOPLE:
+                ids.append(person.pk)
+    unread = [d for d in wanted if d not in holders]
+    for d in unread:
+        holders[d] = []
+    for block in _chunks(unread):
         for digest, person_id in MatchKey.objects.filter(digest__in=block).values_list(
             "digest", "person_id"
         ):
-            holders[digest].append(person_id)
+            ids = holders[digest]
+            if len(ids) <= MAX_KEY_PEOPLE:  # beyond, the key is not used (see above)
+                ids.append(person_id)
     position = {p.pk: i for i, p in enumerate(people)}
     chosen: list[list[int]] = []
     for i, person in enumerate(people):

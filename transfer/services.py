@@ -513,12 +513,13 @@ def import_table(
     seen: dict[str, tuple[int, dict]] = {}
     done = 0
     records: dict = {}  # matching fields of the people read so far, shared by the chunks
+    holders: dict = {}  # and the people holding each blocking key
     with transaction.atomic():
         for start in range(0, len(table.rows), CHUNK):
             chunk = table.rows[start : start + CHUNK]
             results = _import_chunk(actor, mission, parser, seen, chunk)
             report.rows += results
-            _match([r for r in results if r.person is not None], records)
+            _match([r for r in results if r.person is not None], records, holders)
             done += len(chunk)
             if progress:
                 progress(done, len(table.rows))
@@ -542,13 +543,13 @@ def _allocate_numbers(mission: Mission, year: int, count: int) -> list[str]:
     return [f"{mission.code}-{year}-{n:06d}" for n in range(first, sequence.last_value + 1)]
 
 
-def _match(results: list[RowResult], records: dict) -> None:
+def _match(results: list[RowResult], records: dict, holders: dict) -> None:
     """Run deduplication for the people of these rows; note each row's likely duplicates."""
     if not results:
         return
     people = [r.person for r in results]
     updated = {r.person.pk for r in results if r.outcome != CREATED}
-    queued = match_people(people, updated, records)
+    queued = match_people(people, updated, records, holders)
     for result in results:
         result.duplicates = queued.get(result.person.pk, 0)
         result.person = None

@@ -95,7 +95,7 @@ class Command(BaseCommand):
                 nonlocal bar
                 if bar is None:
                     bar = tqdm(total=total, unit="row", file=sys.stderr)
-                bar.update(1)
+                bar.update(done - bar.n)
 
         report = services.import_file(
             actor=actor,
