@@ -10,9 +10,14 @@ Only the suppressed cells are unknowns: a relation becomes ``sum of its suppress
 cells drop out. The unknowns split into connected components (two suppressed cells are
 linked when they share a relation) and each component is solved on its own, on one HiGHS
 model reused for all its cells (only the objective changes, so each solve starts from the
-previous optimal basis). Two shortcuts skip solves whose answer is already known: a cell
-that was 0 in some feasible solution has minimum 0, and a cell that reached its a-priori
-upper bound (the smallest published parent it is a child of) has that bound as maximum.
+previous optimal basis, with primal simplex). Most solves are skipped by proving bounds
+instead: constraint propagation over the relations gives outer bounds on every cell, and
+any feasible table (the true one, or the solution of any LP) that reaches a cell's outer
+bound proves it exact. Feasible tables come cheaply from batch LPs (one objective pushing a
+set of cells that share no relation) and, on big components, from local LPs (the cells
+near one cell free, the others fixed at their true counts), whose value is checked against
+a local outer LP (the same relations, every cell they touch boxed by its propagated
+bounds). Only the cells left unproven get an LP on their whole component.
 
 Integrality: the bounds are those of the linear relaxation, rounded inwards to integers
 (``ceil`` of the minimum, ``floor`` of the maximum). For one- and two-dimensional tables
