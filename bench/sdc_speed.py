@@ -144,7 +144,8 @@ def main() -> int:
     result = protect(table, args.threshold, run_audit=False)
     protect_s = time.perf_counter() - t0
     print(
-        f"protected in {protect_s:.1f} s ({result.stats.get('workers', 1)} worker(s)); auditing...",
+        f"protected in {protect_s:.1f} s ({result.stats.get('workers', 1)} worker(s))"
+        + ("" if args.no_audit else "; auditing..."),
         flush=True,
     )
     if args.no_audit:
