@@ -34,6 +34,21 @@ def latest_release() -> Release | None:
     return Release.objects.filter(status=Release.Status.APPROVED).order_by("-number").first()
 
 
+def approved_release(spec: str) -> Release:
+    """An approved release named by its number, or "latest"; LookupError if there is none."""
+    if spec == "latest":
+        release = latest_release()
+        missing = "No release has been approved yet."
+    else:
+        release = Release.objects.filter(
+            number=int(spec) if spec.isdigit() else -1, status=Release.Status.APPROVED
+        ).first()
+        missing = f"No approved release {spec!r}."
+    if release is None:
+        raise LookupError(missing)
+    return release
+
+
 def extracts_for(user) -> QuerySet[ExtractRequest]:
     """The DPO sees every request; a researcher their own."""
     requests = ExtractRequest.objects.select_related("release").defer("data")

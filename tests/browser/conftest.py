@@ -162,6 +162,20 @@ def serving(database_url: str, local_dir: Path, seed_args: tuple = ("--cases", "
             server.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def seeded_server(prefix: str, tmp_path_factory, cases: int, seed: int) -> Iterator[E2EServer]:
+    """A server of a module's own, on a database of its own seeded with a caseload."""
+    with (
+        fresh_database(prefix, tmp_path_factory) as url,
+        serving(
+            url,
+            tmp_path_factory.mktemp(f"{prefix}-local"),
+            ("--cases", str(cases), "--seed", str(seed)),
+        ) as server,
+    ):
+        yield server
+
+
 @pytest.fixture(scope="session")
 def e2e_database_url(tmp_path_factory) -> Iterator[str]:
     """A fresh, empty database for the server, dropped at the end of the session."""

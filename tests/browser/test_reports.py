@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from test_case_flow import dd_after, today
 from test_research import SEED, SEED_CASES, SHOWN_COUNT, publish_and_approve, subnav, success
 
-from conftest import E2EServer, fresh_database, serving
+from conftest import E2EServer, seeded_server
 
 pytestmark = pytest.mark.browser
 
@@ -38,14 +38,7 @@ REPORT_URL = re.compile(r"/research/reports/(\d+)/$")
 @pytest.fixture(scope="module")
 def e2e_server(chromium_path, tmp_path_factory) -> Iterator[E2EServer]:
     """This module's own server and database, seeded with a caseload."""
-    with (
-        fresh_database("casework_e2e_reports", tmp_path_factory) as url,
-        serving(
-            url,
-            tmp_path_factory.mktemp("e2e-reports-local"),
-            ("--cases", str(SEED_CASES), "--seed", str(SEED)),
-        ) as server,
-    ):
+    with seeded_server("casework_e2e_reports", tmp_path_factory, SEED_CASES, SEED) as server:
         yield server
 
 

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 from pycanon import anonymity
 from test_case_flow import dd_after, today
 
-from conftest import E2EServer, fresh_database, serving
+from conftest import E2EServer, seeded_server
 
 pytestmark = pytest.mark.browser
 
@@ -45,14 +45,7 @@ SHOWN_COUNT = re.compile(r"^(0|[1-9]\d+|x)$")
 @pytest.fixture(scope="module")
 def e2e_server(chromium_path, tmp_path_factory) -> Iterator[E2EServer]:
     """This module's own server and database, seeded with a caseload."""
-    with (
-        fresh_database("casework_e2e_research", tmp_path_factory) as url,
-        serving(
-            url,
-            tmp_path_factory.mktemp("e2e-research-local"),
-            ("--cases", str(SEED_CASES), "--seed", str(SEED)),
-        ) as server,
-    ):
+    with seeded_server("casework_e2e_research", tmp_path_factory, SEED_CASES, SEED) as server:
         yield server
 
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from casework.audit import Action, audit_record
 from research import ctdc, extracts
 from research.models import MIN_K, Release
-from research.selectors import current_policy, latest_release
+from research.selectors import approved_release, current_policy
 
 
 class Command(BaseCommand):
@@ -65,12 +65,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _release(spec: str) -> Release:
-        if spec == "latest":
-            release = latest_release()
-            if release is None:
-                raise CommandError("No release has been approved yet.")
-            return release
         try:
-            return Release.objects.get(number=int(spec), status=Release.Status.APPROVED)
-        except (ValueError, Release.DoesNotExist):
-            raise CommandError(f"No approved release {spec!r}.") from None
+            return approved_release(spec)
+        except LookupError as missing:
+            raise CommandError(str(missing)) from None

@@ -6,8 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from research import tables
+from research.extracts import ExtractError, parse_filters
 from research.models import Release
-from research.selectors import latest_release
+from research.selectors import approved_release, current_policy
 
 
 class Command(BaseCommand):
@@ -35,9 +36,6 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True)
 
     def handle(self, *args, **options):
-        from research.extracts import ExtractError, parse_filters
-        from research.selectors import current_policy
-
         release = self._release(options["release"])
         out = Path(options["out"])
         if not out.parent.is_dir():
@@ -66,12 +64,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _release(spec: str) -> Release:
-        if spec == "latest":
-            release = latest_release()
-            if release is None:
-                raise CommandError("No release has been approved yet.")
-            return release
         try:
-            return Release.objects.get(number=int(spec), status=Release.Status.APPROVED)
-        except (ValueError, Release.DoesNotExist):
-            raise CommandError(f"No approved release {spec!r}.") from None
+            return approved_release(spec)
+        except LookupError as missing:
+            raise CommandError(str(missing)) from None
