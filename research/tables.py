@@ -214,12 +214,14 @@ def _audit_json(protection: sdc.Protection) -> dict:
     if audit is None:
         return {"method": SUPPRESSION}
     intervals = {
-        str(i): [
-            None if not np.isfinite(audit.lower[i]) else int(round(audit.lower[i])),
-            None if not np.isfinite(audit.upper[i]) else int(round(audit.upper[i])),
-        ]
+        str(i): [_finite(audit.lower[i]), _finite(audit.upper[i])]
         for i in np.flatnonzero(protection.status != sdc.PUBLISHED)
         if i < protection.table.n_cells
+    }
+    outer = {
+        str(i): [_finite(audit.outer_lower[i]), _finite(audit.outer_upper[i])]
+        for i in np.flatnonzero(protection.status != sdc.PUBLISHED)
+        if i < protection.table.n_cells and not audit.is_exact(i)
     }
     status = protection.status
     summary = {
@@ -229,8 +231,13 @@ def _audit_json(protection: sdc.Protection) -> dict:
         "secondary": int((status == sdc.SECONDARY).sum()),
         "joint_lp_solves": audit.lp_solves,
         "joint_seconds": round(audit.seconds, 3),
+        "bracketed": len(outer),
     }
-    return {"method": SUPPRESSION, "summary": summary, "intervals": intervals}
+    return {"method": SUPPRESSION, "summary": summary, "intervals": intervals, "outer": outer}
+
+
+def _finite(x: float) -> int | None:
+    return None if not np.isfinite(x) else int(round(x))
 
 
 def publish_table(release: Release, definition: Definition) -> PublishedTable:
@@ -300,8 +307,8 @@ def cells(stored: PublishedTable, *, for_dpo: bool = False) -> list[dict]:
         if for_dpo:
             row["flag"] = {0: "", 1: "x", 2: "s"}[status]
             row["true_count"] = stored.counts[i]
-            interval = stored.audit.get("intervals", {}).get(str(i))
-            row["interval"] = interval
+            row["interval"] = stored.audit.get("intervals", {}).get(str(i))
+            row["interval_outer"] = stored.audit.get("outer", {}).get(str(i))
         out.append(row)
     return out
 
@@ -375,6 +382,9 @@ def write(stored: PublishedTable, path, file_format: str, *, for_dpo: bool = Fal
             }
             if for_dpo and row["interval"] is not None:
                 entry["interval"] = row["interval"]
+                if row["interval_outer"] is not None:
+                    entry["interval_exact"] = False
+                    entry["interval_outer"] = row["interval_outer"]
             entries.append(entry)
         document = {
             "definition": stored.definition,

@@ -124,8 +124,10 @@ class Protection:
     def flag(self, cell: Sequence[str]) -> str:
         return FLAGS[int(self.status[self.table.index(cell)])]
 
-    def run_audit(self, *, engine: str = "auto", integer: bool = False) -> AuditResult:
-        """Audit (again) and keep the result."""
+    def run_audit(
+        self, *, engine: str = "auto", integer: bool = False, exact: bool = False
+    ) -> AuditResult:
+        """Audit (again) and keep the result (``exact``: see ``audit``)."""
         self.audit = audit(
             self.table.relations,
             self.table.counts,
@@ -134,6 +136,7 @@ class Protection:
             self.upper,
             engine=engine,
             integer=integer,
+            exact=exact,
         )
         return self.audit
 
@@ -384,11 +387,13 @@ def protect(
     *,
     exact_limit: int = 2000,
     run_audit: bool = True,
+    exact_audit: bool = False,
     engine: str = "auto",
     extra_primary: np.ndarray | None = None,
     workers: int | None = None,
 ) -> Protection:
-    """Primary and secondary suppression of ``table``; audited unless ``run_audit=False``.
+    """Primary and secondary suppression of ``table``; audited unless ``run_audit=False``
+    (``exact_audit``: exact intervals everywhere, see ``audit``).
 
     ``width`` is the protection width (default: ``threshold``). ``extra_primary`` is an
     optional boolean mask of further cells to protect as primaries. ``workers``: processes
@@ -433,13 +438,13 @@ def protect(
         stats=stats,
     )
     if run_audit:
-        result.run_audit(engine=engine)
+        result.run_audit(engine=engine, exact=exact_audit)
         if not result.audit.passed and width > 0:
             # Should not happen (every repair is a certificate); repair on the whole table.
             for _ in range(3):
                 _repair_failures(table, status, lower, upper, cost, result.audit.failures, engine)
                 result.status = status
-                result.run_audit(engine=engine)
+                result.run_audit(engine=engine, exact=exact_audit)
                 if result.audit.passed:
                     break
             stats["secondary"] = int((status == SECONDARY).sum())
@@ -878,7 +883,9 @@ def to_dict(result: Protection, *, public: bool = False) -> dict:
     """The JSON form: method, settings, the audit summary, and one entry per cell.
 
     Suppressed cells carry their audited interval ``[min, max]`` (``null`` max when nothing
-    bounds it) unless ``public``; the public form has no intervals and one flag.
+    bounds it) unless ``public``; where the audit only bracketed it (big components, see
+    ``audit``), ``interval_exact`` is false and ``interval_outer`` gives the outer bounds.
+    The public form has no intervals and one flag.
     """
     table = result.table
     frame = long_frame(result, public=public)
@@ -893,6 +900,11 @@ def to_dict(result: Protection, *, public: bool = False) -> dict:
         }
         if aud is not None and result.status[i] != PUBLISHED:
             entry["interval"] = [_bound(aud.lower[i]), _bound(aud.upper[i])]
+            if not aud.is_exact(i):
+                # An inner bracket: the attacker's interval contains it and lies within
+                # the outer bounds.
+                entry["interval_exact"] = False
+                entry["interval_outer"] = [_bound(aud.outer_lower[i]), _bound(aud.outer_upper[i])]
         cells.append(entry)
     out = {
         "dimensions": names,

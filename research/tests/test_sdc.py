@@ -5,6 +5,7 @@ hand; the protection on random tables (hypothesis) of one to four dimensions, so
 hierarchy, both on the exact path and on the decomposition used for large tables.
 """
 
+import importlib
 import io
 import json
 
@@ -32,6 +33,8 @@ from research.sdc import (
     to_dict,
     to_json,
 )
+
+audit_module = importlib.import_module("research.sdc.audit")
 
 
 def two_by_two(a=1, b=20, c=30, d=40):
@@ -357,3 +360,62 @@ def test_rounding_ten_five():
         ["D", "0", ""],
     ]
     assert json.loads(to_json(result))["method"] == ROUNDING
+
+
+# --------------------------------------------------------------------------- big components
+
+
+def _proof_and_exact(monkeypatch, status, table, result, workers):
+    exact = audit(
+        table.relations, table.counts, status, result.lower, result.upper, exact=True, workers=1
+    )
+    monkeypatch.setattr(audit_module, "EXACT_UPTO", 5)  # every component counts as big
+    proof = audit(
+        table.relations, table.counts, status, result.lower, result.upper, workers=workers
+    )
+    return proof, exact
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_protection_proof_brackets_the_exact_intervals(monkeypatch, workers):
+    df, hierarchy = skewed_frame()
+    table = build_table(df, ["year", "country"], "type", hierarchies={"country": hierarchy})
+    result = protect(table, 10, exact_limit=100, run_audit=False)
+    proof, exact = _proof_and_exact(monkeypatch, result.status, table, result, workers)
+    supp = result.status != PUBLISHED
+    assert exact.passed and exact.bracketed == 0 and exact.exact[supp].all()
+    assert proof.passed
+    assert 0 < proof.bracketed < supp.sum()  # some intervals proven exact, some bracketed
+    lo, hi = exact.lower[supp], exact.upper[supp]
+    assert (proof.lower[supp] >= lo).all() and (proof.upper[supp] <= hi).all()
+    assert (proof.outer_lower[supp] <= lo).all() and (proof.outer_upper[supp] >= hi).all()
+    assert (proof.lower[supp] <= proof.upper[supp]).all()
+    known = supp & proof.exact
+    np.testing.assert_array_equal(proof.lower[known], exact.lower[known])
+    np.testing.assert_array_equal(proof.upper[known], exact.upper[known])
+    # Every primary cell's requirement is met by the bracket alone.
+    primary = result.status == PRIMARY
+    counts = table.counts[primary]
+    assert (proof.lower[primary] <= counts - result.lower[primary]).all()
+    assert (proof.upper[primary] >= counts + result.upper[primary]).all()
+    # The JSON form says which intervals are brackets, and gives their outer bounds.
+    result.audit = proof
+    entries = [c for c in to_dict(result)["cells"] if c.get("interval_exact") is False]
+    assert len(entries) == proof.bracketed
+    assert all(e["interval_outer"][0] <= e["interval"][0] for e in entries)
+
+
+def test_protection_proof_finds_the_same_failures_as_the_exact_audit(monkeypatch):
+    df, hierarchy = skewed_frame()
+    table = build_table(df, ["year", "country"], "type", hierarchies={"country": hierarchy})
+    result = protect(table, 10, exact_limit=100, run_audit=False)
+    weakened = result.status.copy()
+    weakened[np.flatnonzero(weakened == SECONDARY)[::2]] = PUBLISHED
+    proof, exact = _proof_and_exact(monkeypatch, weakened, table, result, 1)
+    assert exact.failures  # the weakened pattern leaves primary cells exposed
+    assert proof.failures == exact.failures
+    for i in exact.failures:  # the side that fails was solved exactly
+        if exact.lower[i] > table.counts[i] - result.lower[i]:
+            assert proof.lower[i] == exact.lower[i]
+        else:
+            assert proof.upper[i] == exact.upper[i]

@@ -316,6 +316,28 @@ def test_sdc_table_command_on_a_csv_with_a_hierarchy(tmp_path):
         if cell["flag"] == "x":
             low, high = cell["interval"]
             assert high is None or high - low >= 10
+    # Exact intervals on request: the same pattern, no bracket anywhere.
+    exact_out = tmp_path / "exact.json"
+    call_command(
+        "sdc_table",
+        "--input",
+        str(tmp_path / "micro.csv"),
+        "--rows",
+        "country",
+        "--cols",
+        "sex",
+        "--hierarchy",
+        f"country={tmp_path / 'regions.csv'}",
+        "--format",
+        "json",
+        "--exact-audit",
+        "--out",
+        str(exact_out),
+    )
+    exact = json.loads(exact_out.read_text())
+    assert [c["flag"] for c in exact["cells"]] == [c["flag"] for c in document["cells"]]
+    assert exact["audit"]["bracketed"] == 0
+    assert not any("interval_exact" in cell for cell in exact["cells"])
     with pytest.raises(CommandError, match="no column"):
         call_command(
             "sdc_table", "--input", str(tmp_path / "micro.csv"), "--rows", "age", "--out", str(out)

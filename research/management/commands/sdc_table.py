@@ -26,6 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--sensitive", help="a dimension for the group-disclosure rule")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--out", required=True)
+        parser.add_argument(
+            "--exact-audit",
+            action="store_true",
+            help="exact intervals for every withheld cell, however long it takes (by default "
+            "very large connected groups of withheld cells get inner brackets, with every "
+            "small count's protection still proven)",
+        )
 
     def handle(self, *args, **options):
         rows = [name.strip() for name in options["rows"].split(",") if name.strip()]
@@ -36,7 +43,12 @@ class Command(BaseCommand):
         hierarchies = dict(self._hierarchy(spec) for spec in options["hierarchy"])
         try:
             table = sdc.build_table(data, rows, cols, hierarchies)
-            result = sdc.protect(table, options["threshold"], sensitive=options["sensitive"])
+            result = sdc.protect(
+                table,
+                options["threshold"],
+                sensitive=options["sensitive"],
+                exact_audit=options["exact_audit"],
+            )
         except (ValueError, KeyError) as error:
             raise CommandError(str(error)) from None
         out = Path(options["out"])
@@ -48,7 +60,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{table.n_cells} cells: {result.n_primary} primary, {result.n_secondary} secondary "
             f"suppressions; audit {'passed' if audit['passed'] else 'FAILED'} "
-            f"({audit['lp_solves']} linear programs) -> {out}"
+            f"({audit['lp_solves']} linear programs"
+            + (f"; {audit['bracketed']} intervals bracketed" if audit["bracketed"] else "")
+            + f") -> {out}"
         )
         if not audit["passed"]:
             raise CommandError("The audit failed: the table must not be published.")
