@@ -1,9 +1,11 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from research import codebook as cb
 from research import regions
-from research.models import MIN_K, Release
+from research.models import MIN_K, Programme, Release
 from research.reports import REPORT_TABLES
 
 
@@ -91,6 +93,16 @@ class ReportForm(forms.Form):
         + [(code, name) for code, name in regions.REGIONS.items() if code],
         help_text=_("Cases identified in this region only."),
     )
+    programme = forms.ModelChoiceField(
+        Programme.objects.all(),
+        label=_("Programme"),
+        required=False,
+        empty_label=_("None"),
+        help_text=_(
+            "Or a donor's programme: cases identified in its countries only. "
+            "Leave the scope at the whole organisation."
+        ),
+    )
     tables = forms.MultipleChoiceField(
         label=_("Tables"),
         choices=[(key, title) for key, title, _column, _unit in REPORT_TABLES],
@@ -113,4 +125,27 @@ class ReportForm(forms.Form):
             and cleaned["year_from"] > cleaned["year_to"]
         ):
             raise forms.ValidationError(_("The period ends before it starts."))
+        if cleaned.get("region") and cleaned.get("programme") is not None:
+            raise forms.ValidationError(
+                _("Scope the report to a region or to a programme, not both.")
+            )
         return cleaned
+
+
+class ProgrammeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=Programme._meta.get_field("name").max_length)
+    donor = forms.CharField(
+        label=_("Donor"),
+        required=False,
+        max_length=Programme._meta.get_field("donor").max_length,
+    )
+    countries = forms.CharField(
+        label=_("Countries of identification"),
+        help_text=_(
+            "ISO 3166-1 alpha-2 codes, separated by commas or spaces, for example UA, MD, RO."
+        ),
+    )
+
+    def clean_countries(self):
+        """The codes as typed; the service checks them against the codebook's countries."""
+        return [code for code in re.split(r"[\s,;]+", self.cleaned_data["countries"]) if code]

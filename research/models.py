@@ -200,6 +200,39 @@ class PublishedTable(models.Model):
         return f"Table {self.key[:8]} of release {self.release_id}"
 
 
+class Programme(models.Model):
+    """A donor's programme: the countries of identification whose cases it covers.
+
+    A donor report may be scoped to a programme; its tables then count the cases
+    identified in these countries (ISO 3166-1 alpha-2 codes of the codebook's list).
+    """
+
+    # short enough for the report's scope label: "Programme: <name> (<donor>)"
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    donor = models.CharField(_("donor"), max_length=80, blank=True, default="")
+    countries = models.JSONField(_("countries of identification"))  # sorted alpha-2 codes
+    created_by_id = models.BigIntegerField()
+    created_by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(name__regex=r"\S"), name="programme_name_not_blank"),
+            # a JSON array with a first element: not empty, not an object or a scalar
+            models.CheckConstraint(
+                condition=Q(countries__0__isnull=False), name="programme_countries_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.donor})" if self.donor else self.name
+
+    @property
+    def scope_label(self) -> str:
+        return f"Programme: {self}"
+
+
 class Report(models.Model):
     """A donor report: tables (and their charts) over a period, approved by the DPO."""
 
@@ -211,7 +244,8 @@ class Report(models.Model):
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="reports")
     year_from = models.PositiveSmallIntegerField(_("from year"))
     year_to = models.PositiveSmallIntegerField(_("to year"))
-    scope = models.JSONField(default=dict, blank=True)  # e.g. {"region": 150}: a filter
+    # a filter: {"region": 150}, or {"programme": id, "countries": [alpha-2, ...]}
+    scope = models.JSONField(default=dict, blank=True)
     scope_label = models.CharField(_("scope"), max_length=200, default="Whole organisation")
     definitions = models.JSONField()  # the tables, in order
     introduction = models.TextField(_("introduction"), blank=True, default="")

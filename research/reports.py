@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from research import codebook as cb
 from research import regions, sdc, tables
-from research.models import PublishedTable, Release, Report
+from research.models import Programme, PublishedTable, Release, Report
 
 YEAR = "year_registered"
 _PALETTE = ["#0b5cad", "#b36b00", "#1e7b34", "#8a2be2", "#c0392b", "#16a085", "#7f8c8d"]
@@ -168,6 +168,13 @@ def scope_filter(report: Report) -> dict:
             for alpha2, numeric in cb.COUNTRY_CODES.items()
             if regions.SUBREGION_OF.get(alpha2) is not None and regions.region(alpha2) == region
         ]
+    programme = report.scope.get("programme")
+    if programme:
+        # The countries as they were when the report was defined (copied into its scope).
+        countries = report.scope.get("countries")
+        if countries is None:
+            countries = Programme.objects.get(pk=programme).countries
+        where["country_of_identification"] = sorted(cb.COUNTRY_CODES[c] for c in countries)
     return where
 
 

@@ -1,4 +1,5 @@
-"""Reads of the research layer: policy, releases, extracts, the portal's counts."""
+"""Reads of the research layer: policy, releases, extracts, the portal's counts, reports
+and programmes."""
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -136,6 +137,15 @@ def report_for(user, pk):
         return reports_for(user).get(pk=pk)
     except (Report.DoesNotExist, ValueError, TypeError) as missing:
         raise Http404("No such report.") from missing
+
+
+def programmes_for(user) -> QuerySet:
+    """Donors' programmes, for the DPO who defines them and scopes reports to them."""
+    from research.models import Programme
+
+    if has_perm(user, Perm.RESEARCH_MANAGE):
+        return Programme.objects.all()
+    return Programme.objects.none()
 
 
 def table_for_dpo(user, pk):

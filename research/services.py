@@ -1,4 +1,5 @@
-"""Writes of the research layer: disclosure policy, releases, extract requests.
+"""Writes of the research layer: disclosure policy, releases, extract requests, reports
+and the donors' programmes they may be scoped to.
 
 Every write is decided here, checked against the access policy, and audited in the
 casework audit log (which records who did what, never a person's data).
@@ -9,17 +10,27 @@ import hashlib
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casework.access import Perm, has_perm
 from casework.audit import Action, audit_record
 from research import codebook as cb
 from research import extracts, tables
-from research.models import MIN_K, DisclosurePolicy, ExtractRequest, Release, ResearchRecord
+from research.models import (
+    MIN_K,
+    DisclosurePolicy,
+    ExtractRequest,
+    Programme,
+    Release,
+    ResearchRecord,
+)
 from research.publish import publish, row_digest
 from research.router import RESEARCH_DB
 from research.selectors import current_policy, portal_definitions
+
+# Not (yet) in casework.audit.Action, which lies outside the research app.
+PROGRAMME_CREATED = "research.programme_created"
 
 
 def _require(user, perm: Perm) -> None:
@@ -229,10 +240,70 @@ def extract_download(*, actor, request: ExtractRequest, file_format: str) -> byt
     return content
 
 
+def programme_countries(codes) -> list[str]:
+    """The codes as the codebook's ISO 3166-1 alpha-2 countries, sorted, once each."""
+    chosen = sorted({str(code).strip().upper() for code in codes if str(code).strip()})
+    if not chosen:
+        raise ValidationError({"countries": "Name at least one country."})
+    unknown = [code for code in chosen if code not in cb.COUNTRY_CODES]
+    if unknown:
+        raise ValidationError(
+            {
+                "countries": f"Unknown country code(s): {', '.join(unknown)}. "
+                "Use ISO 3166-1 alpha-2 codes, for example UA or MD."
+            }
+        )
+    return chosen
+
+
+def programme_create(*, actor, name: str, countries, donor: str = "") -> Programme:
+    """A donor's programme: the countries of identification a report may be scoped to."""
+    _require(actor, Perm.RESEARCH_MANAGE)
+    name, donor = " ".join(name.split()), " ".join(donor.split())
+    if not name:
+        raise ValidationError({"name": "Give the programme a name."})
+    chosen = programme_countries(countries)
+    duplicate = ValidationError({"name": f"A programme named {name!r} already exists."})
+    if Programme.objects.filter(name__iexact=name).exists():
+        raise duplicate
+    try:
+        with transaction.atomic(using=RESEARCH_DB):
+            programme = Programme.objects.create(
+                name=name,
+                donor=donor,
+                countries=chosen,
+                created_by_id=actor.pk,
+                created_by_name=actor.get_username(),
+            )
+    except IntegrityError as error:  # the same name, created meanwhile
+        raise duplicate from error
+    audit_record(
+        action=PROGRAMME_CREATED,
+        actor=actor,
+        obj=programme,
+        detail={"name": name, "donor": donor, "countries": chosen},
+    )
+    return programme
+
+
 def report_create(
-    *, actor, title, release, year_from, year_to, region, tables, method, introduction=""
+    *,
+    actor,
+    title,
+    release,
+    year_from,
+    year_to,
+    region,
+    tables,
+    method,
+    introduction="",
+    programme: Programme | None = None,
 ):
-    """A draft donor report: its tables are made and protected when it is published."""
+    """A draft donor report: its tables are made and protected when it is published.
+
+    Its scope is the whole organisation, an M49 region, or a programme; a programme's
+    countries are copied into the scope, so that the report keeps its tables as defined.
+    """
     from research import regions
     from research.models import Report
 
@@ -241,14 +312,23 @@ def report_create(
         raise ValidationError("Reports are made from approved releases only.")
     if year_from > year_to:
         raise ValidationError("The period ends before it starts.")
+    if region and programme is not None:
+        raise ValidationError("Scope a report to a region or to a programme, not both.")
+    if programme is not None:
+        scope = {"programme": programme.pk, "countries": list(programme.countries)}
+        scope_label = programme.scope_label
+    elif region:
+        scope, scope_label = {"region": region}, regions.REGIONS[region]
+    else:
+        scope, scope_label = {}, "Whole organisation"
     threshold = current_policy().threshold
     return Report.objects.create(
         title=title.strip(),
         release=release,
         year_from=year_from,
         year_to=year_to,
-        scope={"region": region} if region else {},
-        scope_label=regions.REGIONS[region] if region else "Whole organisation",
+        scope=scope,
+        scope_label=scope_label,
         definitions=[{"table": key, "method": method, "threshold": threshold} for key in tables],
         introduction=introduction.strip(),
         created_by_name=actor.get_username(),

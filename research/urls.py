@@ -28,6 +28,7 @@ urlpatterns = [
     path("tables/<int:pk>/", views.table_detail, name="research_table"),
     path("releases/<int:number>/tables/", views.release_tables, name="research_release_tables"),
     path("reports/", views.report_list, name="research_reports"),
+    path("programmes/", views.programme_list, name="research_programmes"),
     path("reports/<int:pk>/", views.report_detail, name="research_report"),
     path("reports/<int:pk>/publish/", views.report_publish, name="research_report_publish"),
     re_path(

@@ -21,6 +21,7 @@ from research.forms import (
     ExtractDecisionForm,
     ExtractRequestForm,
     PolicyForm,
+    ProgrammeForm,
     PublishForm,
     ReportForm,
     TrendForm,
@@ -330,6 +331,24 @@ def report_list(request: HttpRequest) -> HttpResponse:
         request,
         "research/report_list.html",
         {"reports": selectors.reports_for(request.user), "form": form, "manage": manage},
+    )
+
+
+@requires(Perm.RESEARCH_MANAGE)
+def programme_list(request: HttpRequest) -> HttpResponse:
+    """The DPO's programmes (a report may be scoped to one) and the form for a new one."""
+    form = ProgrammeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            programme = services.programme_create(actor=request.user, **form.cleaned_data)
+            messages.success(request, _("Programme %(name)s created.") % {"name": programme.name})
+            return redirect("research_programmes")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(
+        request,
+        "research/programme_list.html",
+        {"programmes": selectors.programmes_for(request.user), "form": form, "manage": True},
     )
 
 
