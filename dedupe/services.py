@@ -31,8 +31,13 @@ MATCH_FIELDS = (
     "birth_year",
     "sex",
     "citizenship",
+    "place_of_birth",
+    "document_number",
     "registered_by",
 )
+# Matched when recorded: a place of birth (compared by its sound, across scripts) and a
+# document number (also a blocking key: a shared number finds the pair whatever the name).
+EXTRA_FIELDS = ("place_of_birth", "document_number")
 STRONG_THRESHOLD = 0.95  # from here it is proposed as a strong match
 SEX_CODES = {"female": "f", "male": "m", "transgender": "t"}
 
@@ -59,7 +64,13 @@ def record_of(person: Person) -> dict:
         "birth_year": person.birth_year,
         "sex": SEX_CODES.get(person.sex, ""),
         "citizenship": str(person.citizenship or ""),
+        "extra": {name: getattr(person, name) or "" for name in EXTRA_FIELDS},
     }
+
+
+def match_table(records: list[dict]) -> linkage.Table:
+    """The engine's table of some people's records (see record_of)."""
+    return linkage.build_table(records, EXTRA_FIELDS)
 
 
 _MODEL_CACHE: dict[int, linkage.Model] = {}
@@ -88,7 +99,7 @@ def key_digests(table: linkage.Table, index: int) -> list[str]:
 
 def person_index(person: Person, table: linkage.Table | None = None) -> list[str]:
     """Store the person's blocking keys (as digests) and make sure they have a cluster."""
-    table = linkage.build_table([record_of(person)]) if table is None else table
+    table = match_table([record_of(person)]) if table is None else table
     digests = sorted(set(key_digests(table, 0)))
     MatchKey.objects.filter(person=person).exclude(digest__in=digests).delete()
     MatchKey.objects.bulk_create(
@@ -171,14 +182,14 @@ def _candidates(person: Person, table: linkage.Table) -> list[int]:
 @transaction.atomic  # one commit, not one per statement
 def person_match(person: Person) -> list[MatchCandidate]:
     """Index a newly saved person and queue their likely matches for review."""
-    new = linkage.build_table([record_of(person)])
+    new = match_table([record_of(person)])
     person_index(person, new)
     # The people sharing the most blocking keys first: with a common name, hundreds share
     # one key, and comparing an arbitrary few of them would miss the real match.
     others = list(Person.objects.filter(pk__in=_candidates(person, new)).only(*MATCH_FIELDS))
     if not others:
         return []
-    existing = linkage.build_table([record_of(p) for p in others])
+    existing = match_table([record_of(p) for p in others])
     pairs = np.stack([np.zeros(len(others), dtype=np.int64), np.arange(len(others))], axis=1)
     model = current_model()
     levels = linkage.compare(new, pairs, existing)
@@ -316,7 +327,7 @@ def run_batch(*, progress=None, batch_size: int = 5000, refit: bool = False) -> 
         records.append(record_of(person))
         if progress and index % batch_size == 0:
             progress("read", index, len(people))
-    table = linkage.build_table(records)
+    table = match_table(records)
     pairs = linkage.candidate_pairs(table)
     levels = linkage.compare(table, pairs)
     stored = LinkageModel.objects.exists()

@@ -25,6 +25,7 @@ from dedupe.services import (
     _store_candidates,
     current_model,
     key_digests,
+    match_table,
     record_of,
 )
 
@@ -58,7 +59,7 @@ def match_people(
     if not people:
         return {}
     new_records = [record_of(p) for p in people]
-    new = linkage.build_table(new_records)
+    new = match_table(new_records)
     digests = [sorted(set(key_digests(new, i))) for i in range(len(people))]
     if updated:
         MatchKey.objects.filter(person_id__in=list(updated)).delete()
@@ -114,7 +115,7 @@ def match_people(
             records[person.pk] = record_of(person)
     others = [records[pid] for pid in candidate_ids if pid in records]
     row_of = {record["id"]: j for j, record in enumerate(others)}
-    existing = linkage.build_table(others)
+    existing = match_table(others)
     pairs = np.array(
         [(i, row_of[pid]) for i, ids in enumerate(chosen) for pid in ids if pid in row_of],
         dtype=np.int64,

@@ -92,6 +92,17 @@ def _date(dob, year, cache: dict) -> tuple[str, int, int, int]:
     return found
 
 
+# Further fields compared by their sound, like names: a place written in another script or
+# transliteration ("Київ", "Kyiv", "Kiev") is the same place.
+SPOKEN_FIELDS = frozenset({"place_of_birth", "birth_place", "city", "town"})
+
+
+def _extra_code(name: str, value) -> str:
+    if name in SPOKEN_FIELDS:
+        return " ".join(phonetic(token) for token in tokens(str(value)))
+    return to_ascii_code(value)
+
+
 def build_table(records: list[dict], extra_fields: tuple[str, ...] = ()) -> Table:
     names: dict = {}
     dates: dict = {}
@@ -121,9 +132,9 @@ def build_table(records: list[dict], extra_fields: tuple[str, ...] = ()) -> Tabl
             for name in extra_fields:
                 value = values.get(name)
                 if value not in (None, ""):
-                    coded = codes.get(value)
+                    coded = codes.get((name in SPOKEN_FIELDS, value))
                     if coded is None:
-                        coded = codes[value] = to_ascii_code(value)
+                        coded = codes[(name in SPOKEN_FIELDS, value)] = _extra_code(name, value)
                     extra[name][i] = coded
     return Table(
         ids=[r["id"] for r in records],
@@ -571,6 +582,11 @@ DEFAULT_PARAMETERS = {
         "dob": [0.80, 0.02, 0.04, 0.09, 0.03, 0.02],
         "sex": [0.97, 0.03],
         "citizenship": [0.9, 0.1],
+        # Further fields of the registration form (levels exact, close, different): a
+        # place of birth is often left out or written differently, a person may show
+        # another document (or a misread number) at another mission.
+        "x:place_of_birth": [0.8, 0.1, 0.1],
+        "x:document_number": [0.9, 0.04, 0.06],
     },
     "u": {
         "given": [0.01, 0.004, 0.006, 0.002, 0.978],
@@ -578,6 +594,8 @@ DEFAULT_PARAMETERS = {
         "dob": [0.0001, 0.00002, 0.005, 0.006, 0.01, 0.97888],
         "sex": [0.55, 0.45],
         "citizenship": [0.15, 0.85],
+        "x:place_of_birth": [0.02, 0.003, 0.977],
+        "x:document_number": [0.0001, 0.0001, 0.9998],
     },
     "prior": 0.0001,
 }
@@ -732,7 +750,35 @@ def name_frequencies(t: Table) -> dict[str, dict[str, float]]:
             codes = _column(t, "given_joined_phonetic" if name == "given" else "family_phonetic")
             found = _frequencies(codes, t.citizenship)
             frequencies[name].update({f"~{key}": value for key, value in found.items()})
+    for name in SPOKEN_FIELDS & set(t.extra):  # places: Kyiv is common, a village is not
+        values = t.extra[name]
+        known = values != ""
+        if known.any():
+            frequencies[f"x:{name}"] = _frequencies(values[known], t.citizenship[known])
     return frequencies
+
+
+def _extra_tf(model: Model, name: str, values, part, t: Table, other: Table, pairs) -> None:
+    """Exact agreement on a spoken field weighs log m - log f, f the value's frequency
+    among people of the same citizenship (or overall), as for names."""
+    frequency = model.name_frequency.get(name)
+    exact = np.flatnonzero(values == 0)
+    if not frequency or not exact.size:
+        return
+    field_name = name[2:]
+    first, second = pairs[exact, 0], pairs[exact, 1]
+    value = t.extra[field_name][first]
+    country = t.citizenship[first]
+    same_country = (country == other.citizenship[second]) & (country != "")
+    rarest = min(frequency.values(), default=1e-6)
+    found = np.array(
+        [
+            (frequency.get(f"{c}|{v}") if same else None) or frequency.get(f"|{v}") or rarest
+            for v, c, same in zip(value, country, same_country, strict=True)
+        ],
+        dtype=float,
+    )
+    part[exact] = math.log2(model.m[name][0]) - np.log2(np.maximum(found, 1e-6))
 
 
 # A name's frequency is also that of its phonetic code, the commoner kept: a rare
@@ -877,6 +923,8 @@ def weights(
         part[known] = ratio[values[known]]
         if name in ("given", "family") and model.name_frequency.get(name):
             _name_tf(model, name, values, part, t, other, pairs)
+        elif name.startswith("x:") and name[2:] in SPOKEN_FIELDS:
+            _extra_tf(model, name, values, part, t, other, pairs)
         if explain:
             parts[name] = part
         total += part

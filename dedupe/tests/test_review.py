@@ -241,14 +241,12 @@ def test_dedupe_link_saves_a_fitted_model_and_reuses_it(tmp_path):
     from dedupe.engine import synthetic
 
     records, _labels = synthetic.generate(1500, seed=3)
-    fields = ["id", "given_name", "family_name", "date_of_birth", "birth_year", "sex"]
-    fields.append("citizenship")
     source, more = tmp_path / "people.csv", tmp_path / "more.csv"
     for path, rows in ((source, records[:1400]), (more, records)):
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer = csv.DictWriter(handle, fieldnames=synthetic.CSV_FIELDS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(synthetic.csv_row(r) for r in rows)
     model = tmp_path / "model.json"
     out = tmp_path / "clusters.csv"
     call_command("dedupe_link", "--input", str(source), "--out", str(out), "--model", str(model))
@@ -276,3 +274,84 @@ def test_run_batch_reuses_the_stored_model_unless_asked_to_refit(world, twins, m
     assert LinkageModel.objects.count() == 1
     call_command("dedupe_run", "--refit")
     assert LinkageModel.objects.exclude(pk=stored.pk).count() == 1
+
+
+def test_a_shared_document_number_finds_a_person_whatever_the_name(world):
+    """The document number is a blocking key and compared: a registration under a name in
+    another script with only an estimated age is still found, and nothing the pair holds
+    (number, place, names) is stored with the candidate or its keys."""
+    data = {
+        "sex": "female",
+        "citizenship": "UA",
+        "document_type": "passport",
+        "document_number": "FE4471930",
+    }
+    first = case_services.case_register(
+        actor=world["berlin_worker"],
+        registering_mission=world["berlin"],
+        destination_mission=world["berlin"],
+        source_mission=None,
+        country_of_exploitation="DE",
+        identified_on=date(2025, 3, 2),
+        registered_on=date(2025, 3, 2),
+        person=PersonData(
+            given_names="Iryna",
+            family_names="Melnyk",
+            date_of_birth=date(1990, 5, 17),
+            place_of_birth="Kyiv",
+            **data,
+        ),
+    )
+    second = case_services.case_register(
+        actor=world["kyiv_worker"],
+        registering_mission=world["kyiv"],
+        destination_mission=world["kyiv"],
+        source_mission=None,
+        country_of_exploitation="DE",
+        identified_on=date(2025, 6, 1),
+        registered_on=date(2025, 6, 1),
+        person=PersonData(
+            given_names="Ирина",  # Russian spelling, not the Ukrainian "Ірина"
+            family_names="Мельничук",  # recorded under another family name
+            birth_year=1990,
+            birth_year_estimated=True,
+            place_of_birth="Київ",
+            **data,
+        ),
+    )
+    candidate = MatchCandidate.objects.get()
+    assert {candidate.person_a_id, candidate.person_b_id} == {first.person_id, second.person_id}
+    assert candidate.explanation["x:document_number"]["level"] == 0
+    assert candidate.explanation["x:place_of_birth"]["level"] == 0  # the same place, two scripts
+    stored = str(candidate.explanation) + "".join(MatchKey.objects.values_list("digest", flat=True))
+    for identifier in ("FE4471930", "fe4471930", "Kyiv", "kyiv", "KF", "Melnyk"):
+        assert identifier not in stored
+
+
+def test_a_different_place_of_birth_counts_against_a_match(world):
+    def register(actor, mission, place):
+        return case_services.case_register(
+            actor=actor,
+            registering_mission=mission,
+            destination_mission=mission,
+            source_mission=None,
+            country_of_exploitation="DE",
+            identified_on=date(2025, 3, 2),
+            registered_on=date(2025, 3, 2),
+            person=PersonData(
+                given_names="Olena",
+                family_names="Shevchenko",
+                sex="female",
+                birth_year=1994,
+                citizenship="UA",
+                place_of_birth=place,
+            ),
+        )
+
+    register(world["berlin_worker"], world["berlin"], "Odesa")
+    register(world["kyiv_worker"], world["kyiv"], "Одеса")
+    same_place = MatchCandidate.objects.get().probability
+    MatchCandidate.objects.all().delete()
+    register(world["kyiv_worker"], world["kyiv"], "Чернівці")
+    other_place = MatchCandidate.objects.filter(probability__gte=0).order_by("-id").first()
+    assert other_place is None or other_place.probability < same_place
