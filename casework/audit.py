@@ -61,6 +61,7 @@ class Action:
     EXTRACT_DOWNLOADED = "research.extract_downloaded"
     REPORT_PUBLISHED = "research.report_published"
     REPORT_DOWNLOADED = "research.report_downloaded"
+    PROGRAMME_CREATED = "research.programme_created"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

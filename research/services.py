@@ -29,9 +29,6 @@ from research.publish import publish, row_digest
 from research.router import RESEARCH_DB
 from research.selectors import current_policy, portal_definitions
 
-# Not (yet) in casework.audit.Action, which lies outside the research app.
-PROGRAMME_CREATED = "research.programme_created"
-
 
 def _require(user, perm: Perm) -> None:
     if not has_perm(user, perm):
@@ -278,7 +275,7 @@ def programme_create(*, actor, name: str, countries, donor: str = "") -> Program
     except IntegrityError as error:  # the same name, created meanwhile
         raise duplicate from error
     audit_record(
-        action=PROGRAMME_CREATED,
+        action=Action.PROGRAMME_CREATED,
         actor=actor,
         obj=programme,
         detail={"name": name, "donor": donor, "countries": chosen},

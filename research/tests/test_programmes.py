@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
+from casework.audit import Action
 from casework.models import AuditEvent, ConsentPurpose, MissionRole
 from casework.tests.factories import (
     CaseFactory,
@@ -21,7 +22,6 @@ from research import codebook as cb
 from research import reports, sdc, services
 from research.models import Programme, Report, ResearchRecord
 from research.router import RESEARCH_DB
-from research.services import PROGRAMME_CREATED
 
 pytestmark = pytest.mark.django_db(databases=["default", "research"])
 
@@ -45,7 +45,7 @@ def _changes():
     return (
         Programme.objects.count(),
         Report.objects.count(),
-        AuditEvent.objects.filter(action=PROGRAMME_CREATED).count(),
+        AuditEvent.objects.filter(action=Action.PROGRAMME_CREATED).count(),
     )
 
 
@@ -65,7 +65,7 @@ def test_the_dpo_creates_a_programme_and_it_is_audited(people):
     assert programme.name == "Safe Return" and programme.donor == "Nordic Fund"
     assert programme.countries == ["IT", "MD", "UA"]
     assert programme.created_by_id == people["dpo"].pk and programme.created_by_name == "dpo"
-    event = AuditEvent.objects.get(action=PROGRAMME_CREATED)
+    event = AuditEvent.objects.get(action=Action.PROGRAMME_CREATED)
     assert event.actor == people["dpo"]
     assert (event.object_type, event.object_id) == ("Programme", str(programme.pk))
     assert event.detail == {
