@@ -710,9 +710,20 @@ def estimate_m(
             if name not in SESSION_HELPERS[session]:
                 estimates[name].append(m)
     return {
-        name: list(np.mean(estimates[name], axis=0) if estimates[name] else _default_m(name))
+        name: _floored(np.mean(estimates[name], axis=0) if estimates[name] else _default_m(name))
         for name in levels
     }
+
+
+# No level is impossible for a true match: a sex or citizenship entered wrongly, another
+# document shown at another mission. Without a floor, data with no such slip in the
+# training pairs would make one slip outweigh every other agreement (about -20 bits).
+M_FLOOR = 0.005
+
+
+def _floored(m: np.ndarray) -> list[float]:
+    m = np.maximum(np.asarray(m, dtype=float), M_FLOOR)
+    return list(m / m.sum())
 
 
 def estimate_prior(model: "Model", t: "Table", pairs: np.ndarray, levels) -> float:

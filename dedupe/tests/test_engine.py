@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dedupe.engine import clustering, linkage, synthetic
+from dedupe.engine import clustering, linkage, pipeline, synthetic
 from dedupe.engine.normalise import features, phonetic, to_ascii, tokens
 
 
@@ -212,3 +212,20 @@ def test_comparisons_in_chunks_equal_comparisons_at_once(monkeypatch):
     )
     rows = np.flatnonzero(pairs[:, 0] == pairs[0, 0])
     assert all((alone[name] == whole[name][rows]).all() for name in alone)
+
+
+def test_no_level_is_impossible_for_a_match():
+    """The generator never enters a sex wrongly, so EM would learn that matches never
+    disagree on it; the floor keeps one slip from outweighing every agreement."""
+    records, _labels = synthetic.generate(3000, seed=5)
+    model = pipeline.link(records, synthetic.EXTRA_FIELDS).model
+    for m in model.m.values():
+        assert min(m) >= linkage.M_FLOOR * 0.99 and abs(sum(m) - 1) < 1e-9
+    original = next(r for r in records if r["date_of_birth"])
+    slip = dict(original, id="again", sex="M" if original["sex"] == "F" else "F")
+    table = linkage.build_table([original, slip], synthetic.EXTRA_FIELDS)
+    pairs = np.array([[0, 1]])
+    levels = linkage.compare(table, pairs)
+    weight, parts = linkage.weights(model, levels, table, pairs)
+    assert -10 < parts["sex"][0] < 0
+    assert linkage.probability(weight)[0] >= 0.9
