@@ -213,15 +213,14 @@ def _audit_json(protection: sdc.Protection) -> dict:
     audit = protection.audit
     if audit is None:
         return {"method": SUPPRESSION}
-    intervals = {
-        str(i): [_finite(audit.lower[i]), _finite(audit.upper[i])]
+    withheld = [
+        i
         for i in np.flatnonzero(protection.status != sdc.PUBLISHED)
         if i < protection.table.n_cells
-    }
+    ]
+    intervals = {str(i): audit.rounded_interval(i) for i in withheld}
     outer = {
-        str(i): [_finite(audit.outer_lower[i]), _finite(audit.outer_upper[i])]
-        for i in np.flatnonzero(protection.status != sdc.PUBLISHED)
-        if i < protection.table.n_cells and not audit.is_exact(i)
+        str(i): audit.rounded_interval(i, outer=True) for i in withheld if not audit.is_exact(i)
     }
     status = protection.status
     summary = {
@@ -234,10 +233,6 @@ def _audit_json(protection: sdc.Protection) -> dict:
         "bracketed": len(outer),
     }
     return {"method": SUPPRESSION, "summary": summary, "intervals": intervals, "outer": outer}
-
-
-def _finite(x: float) -> int | None:
-    return None if not np.isfinite(x) else int(round(x))
 
 
 def publish_table(release: Release, definition: Definition) -> PublishedTable:

@@ -33,7 +33,8 @@ def world():
     }
 
 
-def _register(actor, mission, given, family, born, registered_on=date(2025, 3, 2)):
+def _register(actor, mission, given, family, born, registered_on=date(2025, 3, 2), **person):
+    """Register a Ukrainian woman; ``person``: further PersonData fields."""
     return case_services.case_register(
         actor=actor,
         registering_mission=mission,
@@ -48,6 +49,7 @@ def _register(actor, mission, given, family, born, registered_on=date(2025, 3, 2
             sex="female",
             date_of_birth=born,
             citizenship="UA",
+            **person,
         ),
     )
 
@@ -280,44 +282,27 @@ def test_a_shared_document_number_finds_a_person_whatever_the_name(world):
     """The document number is a blocking key and compared: a registration under a name in
     another script with only an estimated age is still found, and nothing the pair holds
     (number, place, names) is stored with the candidate or its keys."""
-    data = {
-        "sex": "female",
-        "citizenship": "UA",
-        "document_type": "passport",
-        "document_number": "FE4471930",
-    }
-    first = case_services.case_register(
-        actor=world["berlin_worker"],
-        registering_mission=world["berlin"],
-        destination_mission=world["berlin"],
-        source_mission=None,
-        country_of_exploitation="DE",
-        identified_on=date(2025, 3, 2),
-        registered_on=date(2025, 3, 2),
-        person=PersonData(
-            given_names="Iryna",
-            family_names="Melnyk",
-            date_of_birth=date(1990, 5, 17),
-            place_of_birth="Kyiv",
-            **data,
-        ),
+    document = {"document_type": "passport", "document_number": "FE4471930"}
+    first = _register(
+        world["berlin_worker"],
+        world["berlin"],
+        "Iryna",
+        "Melnyk",
+        date(1990, 5, 17),
+        place_of_birth="Kyiv",
+        **document,
     )
-    second = case_services.case_register(
-        actor=world["kyiv_worker"],
-        registering_mission=world["kyiv"],
-        destination_mission=world["kyiv"],
-        source_mission=None,
-        country_of_exploitation="DE",
-        identified_on=date(2025, 6, 1),
-        registered_on=date(2025, 6, 1),
-        person=PersonData(
-            given_names="Ирина",  # Russian spelling, not the Ukrainian "Ірина"
-            family_names="Мельничук",  # recorded under another family name
-            birth_year=1990,
-            birth_year_estimated=True,
-            place_of_birth="Київ",
-            **data,
-        ),
+    second = _register(
+        world["kyiv_worker"],
+        world["kyiv"],
+        "Ирина",  # Russian spelling, not the Ukrainian "Ірина"
+        "Мельничук",  # recorded under another family name
+        None,
+        date(2025, 6, 1),
+        birth_year=1990,
+        birth_year_estimated=True,
+        place_of_birth="Київ",
+        **document,
     )
     candidate = MatchCandidate.objects.get()
     assert {candidate.person_a_id, candidate.person_b_id} == {first.person_id, second.person_id}
@@ -330,22 +315,8 @@ def test_a_shared_document_number_finds_a_person_whatever_the_name(world):
 
 def test_a_different_place_of_birth_counts_against_a_match(world):
     def register(actor, mission, place):
-        return case_services.case_register(
-            actor=actor,
-            registering_mission=mission,
-            destination_mission=mission,
-            source_mission=None,
-            country_of_exploitation="DE",
-            identified_on=date(2025, 3, 2),
-            registered_on=date(2025, 3, 2),
-            person=PersonData(
-                given_names="Olena",
-                family_names="Shevchenko",
-                sex="female",
-                birth_year=1994,
-                citizenship="UA",
-                place_of_birth=place,
-            ),
+        return _register(
+            actor, mission, "Olena", "Shevchenko", None, birth_year=1994, place_of_birth=place
         )
 
     register(world["berlin_worker"], world["berlin"], "Odesa")

@@ -252,6 +252,12 @@ class AuditResult:
             return None
         return float(self.lower[i]), float(self.upper[i])
 
+    def rounded_interval(self, i: int, *, outer: bool = False) -> list[int | None]:
+        """[min, max] of cell i as integers (None for an unbounded max); with ``outer``,
+        the propagated outer bounds instead."""
+        lo, hi = (self.outer_lower, self.outer_upper) if outer else (self.lower, self.upper)
+        return [_whole(lo[i]), _whole(hi[i])]
+
     def width(self, i: int) -> float:
         return float(self.upper[i] - self.lower[i])
 
@@ -280,6 +286,10 @@ class AuditResult:
             "integer": self.integer,
             "bracketed": self.bracketed,
         }
+
+
+def _whole(x: float) -> int | None:
+    return None if not np.isfinite(x) else int(round(x))
 
 
 def attacker_system(A: sp.spmatrix, counts: np.ndarray, suppressed: np.ndarray):

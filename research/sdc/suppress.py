@@ -875,10 +875,6 @@ def to_csv(result: Protection, path=None, *, public: bool = False) -> str:
     return text
 
 
-def _bound(x: float) -> int | None:
-    return None if not np.isfinite(x) else int(round(x))
-
-
 def to_dict(result: Protection, *, public: bool = False) -> dict:
     """The JSON form: method, settings, the audit summary, and one entry per cell.
 
@@ -899,12 +895,12 @@ def to_dict(result: Protection, *, public: bool = False) -> dict:
             "flag": row[-1],
         }
         if aud is not None and result.status[i] != PUBLISHED:
-            entry["interval"] = [_bound(aud.lower[i]), _bound(aud.upper[i])]
+            entry["interval"] = aud.rounded_interval(i)
             if not aud.is_exact(i):
                 # An inner bracket: the attacker's interval contains it and lies within
                 # the outer bounds.
                 entry["interval_exact"] = False
-                entry["interval_outer"] = [_bound(aud.outer_lower[i]), _bound(aud.outer_upper[i])]
+                entry["interval_outer"] = aud.rounded_interval(i, outer=True)
         cells.append(entry)
     out = {
         "dimensions": names,

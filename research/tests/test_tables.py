@@ -292,23 +292,28 @@ def test_sdc_table_command_on_a_csv_with_a_hierarchy(tmp_path):
     (tmp_path / "regions.csv").write_text(
         "code,parent\nUA,Europe\nMD,Europe\nRO,Europe\nNG,Africa\nGH,Africa\n"
     )
+
+    def country_by_sex(out, *options):
+        call_command(
+            "sdc_table",
+            "--input",
+            str(tmp_path / "micro.csv"),
+            "--rows",
+            "country",
+            "--cols",
+            "sex",
+            "--hierarchy",
+            f"country={tmp_path / 'regions.csv'}",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            *options,
+        )
+        return json.loads(out.read_text())
+
     out = tmp_path / "out.json"
-    call_command(
-        "sdc_table",
-        "--input",
-        str(tmp_path / "micro.csv"),
-        "--rows",
-        "country",
-        "--cols",
-        "sex",
-        "--hierarchy",
-        f"country={tmp_path / 'regions.csv'}",
-        "--format",
-        "json",
-        "--out",
-        str(out),
-    )
-    document = json.loads(out.read_text())
+    document = country_by_sex(out)
     labels = {cell["cell"]["country"] for cell in document["cells"]}
     assert {"Total", "Europe", "Africa", "UA", "GH"} <= labels
     assert any(cell["cell"]["sex"] == sdc.MISSING for cell in document["cells"])
@@ -317,24 +322,7 @@ def test_sdc_table_command_on_a_csv_with_a_hierarchy(tmp_path):
             low, high = cell["interval"]
             assert high is None or high - low >= 10
     # Exact intervals on request: the same pattern, no bracket anywhere.
-    exact_out = tmp_path / "exact.json"
-    call_command(
-        "sdc_table",
-        "--input",
-        str(tmp_path / "micro.csv"),
-        "--rows",
-        "country",
-        "--cols",
-        "sex",
-        "--hierarchy",
-        f"country={tmp_path / 'regions.csv'}",
-        "--format",
-        "json",
-        "--exact-audit",
-        "--out",
-        str(exact_out),
-    )
-    exact = json.loads(exact_out.read_text())
+    exact = country_by_sex(tmp_path / "exact.json", "--exact-audit")
     assert [c["flag"] for c in exact["cells"]] == [c["flag"] for c in document["cells"]]
     assert exact["audit"]["bracketed"] == 0
     assert not any("interval_exact" in cell for cell in exact["cells"])
